@@ -1,0 +1,38 @@
+# rapportbot: `make run` and `make test` do all the set-up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test bench eval browser clean-store
+
+# Re-installs only when pyproject.toml changed since the last install.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing rapportbot into $(VENV) (first time takes a minute)..."
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	@$(BIN)/rapportbot ingest --if-stale
+	@$(BIN)/rapportbot serve
+
+test: install browser
+	@$(BIN)/python -m pytest
+
+# Debian's Chromium for the browser test; CI must have it, elsewhere the test says why it did not run.
+browser:
+	@bash tests/install_chromium.sh
+
+bench: install
+	@$(BIN)/python -m bench
+
+eval: install
+	@$(BIN)/rapportbot ingest --if-stale
+	@$(BIN)/rapportbot eval
+
+clean-store:
+	rm -rf .rapportbot/store

