@@ -1,0 +1,58 @@
+"""Shared fixtures: one real store built from the bundled report per test session.
+
+Building the store embeds every chunk (~20 s on 2 cores). Outside CI the built store is cached under
+.rapportbot/test-cache, keyed by a hash of the ingest code and the report, so a re-run with unchanged
+ingest code copies it instead of re-embedding. In CI it is always built fresh.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ingest.settings import BUNDLED_REPORT, PROJECT_ROOT, Settings, StoreSettings
+
+CACHE_ROOT = PROJECT_ROOT / ".rapportbot" / "test-cache"
+
+
+def _ingest_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted((PROJECT_ROOT / "ingest").glob("*.py")) + [BUNDLED_REPORT]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def make_settings(store_path: Path, **groups: object) -> Settings:
+    """Settings pointing at `store_path`, ignoring any RAPPORTBOT_STORE/CHROMA_URL in the environment."""
+    return Settings(store=StoreSettings(path=store_path, chroma_url=None), **groups)
+
+
+@pytest.fixture(scope="session")
+def built_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Directory of a store holding the bundled report (read-only for tests: copy it to modify)."""
+    from ingest.pipeline import ingest_files
+
+    target = tmp_path_factory.mktemp("store") / "store"
+    cached = CACHE_ROOT / _ingest_fingerprint()
+    use_cache = os.environ.get("CI") != "true"
+    if use_cache and (cached / "READY").exists():
+        shutil.copytree(cached, target, ignore=shutil.ignore_patterns("READY"))
+        return target
+    ingest_files([BUNDLED_REPORT], make_settings(target), progress=False)
+    if use_cache:
+        shutil.rmtree(cached, ignore_errors=True)
+        shutil.copytree(target, cached)
+        (cached / "READY").touch()
+    return target
+
+
+@pytest.fixture(scope="session")
+def store_settings(built_store: Path) -> Settings:
+    """Settings for the shared store, extractive mode (no LLM), whatever the environment says."""
+    from ingest.settings import LLMSettings
+
+    return make_settings(built_store, llm=LLMSettings(provider="none"))
