@@ -28,7 +28,8 @@ browser:
 	@bash tests/install_chromium.sh
 
 bench: install
-	@$(BIN)/python -m bench
+	@$(BIN)/rapportbot ingest --if-stale
+	@$(BIN)/rapportbot bench
 
 eval: install
 	@$(BIN)/rapportbot ingest --if-stale
