@@ -1,0 +1,153 @@
+"""Processes for the benchmarks and the robustness suites: a measured one-shot command, and a real
+`rapportbot serve` on a free loopback port (started, waited for, measured, stopped)."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from ingest.settings import PROJECT_ROOT
+
+# `python -m bot.cli` rather than the console script: works from any venv layout and names the interpreter.
+CLI = [sys.executable, "-m", "bot.cli"]
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_env(store: Path, **extra: str) -> dict[str, str]:
+    """Environment for a child: the given store, embedded Chroma, extractive mode, no proxy, offline."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"RAPPORTBOT_CHROMA_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL",
+                        "RAPPORTBOT_LLM_BASE_URL", "RAPPORTBOT_LLM_API_KEY"}}
+    env.update({"RAPPORTBOT_STORE": str(store), "RAPPORTBOT_LLM": "none", "NO_PROXY": "127.0.0.1,localhost",
+                "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"})
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Measured:
+    returncode: int
+    wall_s: float
+    peak_rss_mb: float
+    stdout: str
+    stderr: str
+
+
+def run_measured(args: list[str], env: dict[str, str], timeout_s: float = 600.0, stdin: str | None = None) -> Measured:
+    """Run `rapportbot ARGS` to completion; wall time and the child's own peak RSS (wait4 rusage)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(CLI + args, env=env, cwd=PROJECT_ROOT, stdout=out, stderr=err,
+                                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL)
+        if stdin is not None:
+            proc.stdin.write(stdin.encode())
+            proc.stdin.close()
+        deadline = started + timeout_s
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.02)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)  # keep Popen from waiting again
+        out.seek(0)
+        err.seek(0)
+        return Measured(proc.returncode, wall, usage.ru_maxrss / 1024.0,
+                        out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+
+
+def proc_status_mb(pid: int, field: str) -> float | None:
+    """A memory line of /proc/PID/status (VmHWM = peak RSS, VmRSS = now) in MB; None when gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+class ServeProcess:
+    """A real `rapportbot serve` on 127.0.0.1:<free port>. Use as a context manager, or start()/stop()."""
+
+    def __init__(self, env: dict[str, str], port: int | None = None, log_dir: Path | None = None) -> None:
+        self.env = env
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log_dir = Path(log_dir or tempfile.mkdtemp(prefix="rapportbot-serve-"))
+        self.log_path = self._log_dir / f"serve-{self.port}.log"
+        self.proc: subprocess.Popen | None = None
+        self.started_at = 0.0
+        self.healthy_after_s: float | None = None
+
+    def start(self, timeout_s: float = 60.0) -> "ServeProcess":
+        log = open(self.log_path, "wb")
+        self.started_at = time.perf_counter()
+        self.proc = subprocess.Popen(CLI + ["serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                                     env=self.env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        self.wait_healthy(timeout_s)
+        return self
+
+    def wait_healthy(self, timeout_s: float = 60.0) -> float:
+        """Seconds from start until GET /api/health answered 200; raises with the log tail if it never did."""
+        deadline = time.perf_counter() + timeout_s
+        with httpx.Client(timeout=2.0, trust_env=False) as client:
+            while time.perf_counter() < deadline:
+                if self.proc is not None and self.proc.poll() is not None:
+                    raise RuntimeError(f"serve exited with {self.proc.returncode}:\n{self.log_tail()}")
+                try:
+                    if client.get(self.url + "/api/health").status_code == 200:
+                        self.healthy_after_s = time.perf_counter() - self.started_at
+                        return self.healthy_after_s
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.05)
+        raise RuntimeError(f"serve not healthy after {timeout_s:.0f} s:\n{self.log_tail()}")
+
+    def peak_rss_mb(self) -> float | None:
+        return proc_status_mb(self.proc.pid, "VmHWM") if self.proc else None
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def __enter__(self) -> "ServeProcess":
+        return self.start() if self.proc is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,28 @@
+"""Server benchmarks: `rapportbot serve` start to healthy, 1/10/50 concurrent users on loopback, peak RSS."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from eval.bench_ask import load_questions
+from eval.bench_load import run_load_sync
+from eval.bench_proc import ServeProcess, bench_env
+
+
+def bench_serve(store: Path, work: Path, user_counts: tuple[int, ...], per_user: int,
+                results: dict[str, Any]) -> dict[str, Any]:
+    """Start serve, time it to healthy, run each load level once, read VmHWM; fills results["load"]."""
+    questions = [q["question"] for q in load_questions()]
+    env = bench_env(store, RAPPORTBOT_FEEDBACK_DB=str(work / "feedback.sqlite"))
+    results["load"] = {}
+    with ServeProcess(env, log_dir=work) as server:
+        healthy_s = round(server.healthy_after_s or 0.0, 2)
+        idle_rss = server.peak_rss_mb()
+        for users in user_counts:
+            # Bounded: at most users x per_user requests and 10 minutes per level.
+            load = run_load_sync(server.url, questions, users, per_user, request_timeout_s=60, total_timeout_s=600)
+            results["load"][str(users)] = load.summary()
+        peak = server.peak_rss_mb()
+        traceback_in_log = "Traceback" in server.log_text()
+    return {"healthy_s": healthy_s, "idle_rss_mb": None if idle_rss is None else round(idle_rss, 1),
+            "peak_rss_mb": None if peak is None else round(peak, 1), "traceback_in_log": traceback_in_log}
