@@ -98,25 +98,27 @@ class ServeProcess:
         self.started_at = 0.0
         self.healthy_after_s: float | None = None
 
-    def start(self, timeout_s: float = 60.0) -> "ServeProcess":
+    def start(self, timeout_s: float = 60.0, require_healthy: bool = True) -> "ServeProcess":
         log = open(self.log_path, "wb")
         self.started_at = time.perf_counter()
         self.proc = subprocess.Popen(CLI + ["serve", "--host", "127.0.0.1", "--port", str(self.port)],
                                      env=self.env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
-        self.wait_healthy(timeout_s)
+        self.wait_healthy(timeout_s, require_healthy)
         return self
 
-    def wait_healthy(self, timeout_s: float = 60.0) -> float:
-        """Seconds from start until GET /api/health answered 200; raises with the log tail if it never did."""
+    def wait_healthy(self, timeout_s: float = 60.0, require_healthy: bool = True) -> float:
+        """Seconds from start until GET /api/health answered 200 (any HTTP answer when not
+        `require_healthy`: a server over a missing store answers 503); raises with the log tail if not."""
         deadline = time.perf_counter() + timeout_s
         with httpx.Client(timeout=2.0, trust_env=False) as client:
             while time.perf_counter() < deadline:
                 if self.proc is not None and self.proc.poll() is not None:
                     raise RuntimeError(f"serve exited with {self.proc.returncode}:\n{self.log_tail()}")
                 try:
-                    if client.get(self.url + "/api/health").status_code == 200:
+                    status = client.get(self.url + "/api/health").status_code
+                    if status == 200 or not require_healthy:
                         self.healthy_after_s = time.perf_counter() - self.started_at
                         return self.healthy_after_s
                 except httpx.HTTPError:
@@ -148,6 +150,55 @@ class ServeProcess:
 
     def __enter__(self) -> "ServeProcess":
         return self.start() if self.proc is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class ChromaServer:
+    """A real `chroma run --path PATH --host 127.0.0.1 --port PORT`; stop() and start() again on the same
+    port and path (the fault tests take it away and bring it back)."""
+
+    def __init__(self, path: Path, port: int | None = None) -> None:
+        self.path = Path(path)
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+        self.log_path = self.path.parent / f"chroma-{self.port}.log"
+
+    def start(self, timeout_s: float = 30.0) -> "ChromaServer":
+        chroma = Path(sys.executable).with_name("chroma")
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([str(chroma), "run", "--path", str(self.path), "--host", "127.0.0.1",
+                                      "--port", str(self.port)], stdout=log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        deadline = time.perf_counter() + timeout_s
+        with httpx.Client(timeout=1.0, trust_env=False) as client:
+            while time.perf_counter() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"chroma run exited {self.proc.returncode}: {self.log_path.read_text()[-500:]}")
+                try:
+                    if client.get(self.url + "/api/v2/heartbeat").status_code == 200:
+                        return self
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"chroma run not up after {timeout_s:.0f} s")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def __enter__(self) -> "ChromaServer":
+        return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
