@@ -1,0 +1,69 @@
+"""The committed question set: valid, spread over the report, and every gold evidence really in the report."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+
+from eval.matching import contains
+from eval.questions import load_questions
+from ingest.settings import BUNDLED_REPORT, PROJECT_ROOT
+
+QUESTIONS = PROJECT_ROOT / "eval" / "questions.yaml"
+
+
+def _collapse(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.fixture(scope="module")
+def questions():
+    return load_questions(QUESTIONS)
+
+
+def test_set_size_and_mix(questions):
+    kinds = Counter(q.kind for q in questions)
+    assert len(questions) >= 60
+    assert kinds["out_of_scope"] >= 8
+    assert sum(q.lang == "en" for q in questions) >= 10
+    assert sum(q.lang == "en" and not q.answerable for q in questions) >= 2
+    for kind in ("fact", "number", "list", "quote", "synthesis"):
+        assert kinds[kind] >= 2, kind
+    assert all(q.lang in ("da", "en") for q in questions)
+
+
+def test_answerable_questions_are_complete(questions):
+    for q in questions:
+        assert q.gold_answer, q.id
+        if q.answerable:
+            assert q.evidence and q.must_mention, q.id
+            assert all(term == term.lower() for term in q.must_mention), q.id
+
+
+def test_every_evidence_is_verbatim_in_the_report(questions):
+    """Whitespace-folded evidence must be in the whitespace-folded report, without crossing a split word."""
+    report = _collapse(BUNDLED_REPORT.read_text(encoding="utf-8"))
+    missing = [(q.id, e) for q in questions for e in q.evidence if _collapse(e) not in report]
+    assert not missing
+
+
+def test_evidence_also_found_in_matching_form(questions):
+    report = BUNDLED_REPORT.read_text(encoding="utf-8")
+    assert all(contains(report, e) for q in questions for e in q.evidence)
+    # and the matching form is not so loose that anything matches
+    assert not contains(report, "Rapporten nævner kunstig intelligens i folkeskolen")
+
+
+def test_must_mention_terms_appear_in_gold_answer_or_evidence(questions):
+    for q in questions:
+        text = (q.gold_answer or "").lower() + " " + " ".join(q.evidence).lower()
+        for term in q.must_mention:
+            assert any(alt in text for alt in term.split("|")), (q.id, term)
+
+
+def test_set_covers_the_whole_report(questions):
+    report = _collapse(BUNDLED_REPORT.read_text(encoding="utf-8"))
+    positions = sorted(report.find(_collapse(e)) for q in questions for e in q.evidence)
+    tenths = {int(10 * p / len(report)) for p in positions}
+    assert tenths == set(range(10))
