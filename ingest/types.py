@@ -61,6 +61,9 @@ class Quote:
     end: int
     speaker: str  # "Kommunal topleder" | "Regional topleder" | "Statslig topleder" | ...
     text: str
+    pull: bool = False  # a call-out box ("... - Kommunal topleder") rather than a quote in the body text
+    duplicate: bool = False  # repeats another quote (a pull quote printed twice): left out of chunks
+    gaps: tuple[tuple[int, int], ...] = ()  # spans inside the quote that are not part of it (a call-out box)
 
 
 class Chunk(BaseModel):

@@ -1,0 +1,117 @@
+"""Attributed interview quotes: body quotes “...” (Kommunal topleder) and call-out boxes ending "- Kommunal topleder".
+
+Call-out boxes (pull quotes) repeat a body quote in large type; they are marked `duplicate` when their words
+appear in another quote, so the chunker can leave them out. A call-out box printed in the middle of a body
+quote (the layout put it there) becomes a gap of that quote.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from ingest.lines import Line, strip_span
+from ingest.types import Quote
+
+_SPEAKER = r"(?P<kind>[A-ZÆØÅa-zæøå][a-zæøå]+)\s+(?P<role>topleder|topchef|leder|direktør|chef)"
+BODY_ATTRIBUTION = re.compile(r"\(\s*" + _SPEAKER + r"\s*\)")
+PULL_ATTRIBUTION = re.compile(r"^[-–—]\s*" + _SPEAKER + r"\s*$")
+_OPENERS = "“«„"
+_CLOSERS = "”\"»“"
+_SEARCH_WINDOW = 4000  # no quote in a report runs longer than this; stops a missing “ from swallowing pages
+
+
+def normalise_speaker(kind: str, role: str) -> str:
+    """'Kommunal topchef' -> 'Kommunal topleder'; the three sectors are spelt one way whatever the source."""
+    stem = kind.lower()
+    for prefix, name in (("kommun", "Kommunal"), ("region", "Regional"), ("stat", "Statslig")):
+        if stem.startswith(prefix):
+            kind = name
+            break
+    else:
+        kind = kind.capitalize()
+    role = "topleder" if role in ("topleder", "topchef") else role
+    return f"{kind} {role}"
+
+
+def quote_key(text: str) -> str:
+    """Letters and digits only: a call-out box and its body quote differ in line breaks, hyphens and marks."""
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def _body_quotes(text: str) -> list[Quote]:
+    quotes: list[Quote] = []
+    floor = 0
+    for match in BODY_ATTRIBUTION.finditer(text):
+        close = match.start() - 1
+        while close >= floor and text[close].isspace():
+            close -= 1
+        if close < floor or text[close] not in _CLOSERS:
+            continue
+        low = max(floor, close - _SEARCH_WINDOW)
+        opener = max(text.rfind(ch, low, close) for ch in _OPENERS)
+        if opener < 0:
+            # Some quotes open with ” (the PDF's typesetting): take the nearest ” that begins a line or follows ':'.
+            for found in re.finditer(r"(?:^|\n|:)[ \t]*”", text[low:close]):
+                opener = low + found.end() - 1
+        if opener < 0:
+            continue
+        start, end = strip_span(text, opener + 1, close)
+        speaker = normalise_speaker(match.group("kind"), match.group("role"))
+        quotes.append(Quote(start=opener, end=match.end(), speaker=speaker, text=text[start:end]))
+        floor = match.end()
+    return quotes
+
+
+def _pull_quotes(lines: list[Line], text: str) -> list[Quote]:
+    quotes: list[Quote] = []
+    for line in lines:
+        match = PULL_ATTRIBUTION.match(line.text)
+        if not match:
+            continue
+        i = line.index - 1
+        while i >= 0 and lines[i].blank:
+            i -= 1
+        if i < 0:
+            continue
+        first = i
+        while first > 0 and not lines[first - 1].blank and not lines[first].indented:
+            previous = lines[first - 1].text
+            if BODY_ATTRIBUTION.fullmatch(previous) or PULL_ATTRIBUTION.match(previous) or line.index - first > 15:
+                break
+            first -= 1
+        start, end = strip_span(text, lines[first].start, lines[i].end)
+        speaker = normalise_speaker(match.group("kind"), match.group("role"))
+        quotes.append(Quote(start=lines[first].start, end=line.end, speaker=speaker, text=text[start:end], pull=True))
+    return quotes
+
+
+def _without_gaps(quote: Quote, gaps: tuple[tuple[int, int], ...], text: str) -> Quote:
+    """The quote's words with the call-out boxes printed inside it left out."""
+    parts, cursor = [], quote.start + 1
+    for gap_start, gap_end in gaps:
+        parts.append(text[cursor:gap_start].strip())
+        cursor = gap_end
+    close = BODY_ATTRIBUTION.search(text, cursor, quote.end)
+    tail = text[cursor:close.start() if close else quote.end].strip()
+    parts.append(tail[:-1].rstrip() if tail and tail[-1] in _CLOSERS else tail)
+    return replace(quote, gaps=gaps, text=" ".join(p for p in parts if p))
+
+
+def find_quotes(lines: list[Line], text: str) -> list[Quote]:
+    """All attributed quotes in document order; repeats marked `duplicate`, boxes inside quotes made gaps."""
+    pulls = _pull_quotes(lines, text)
+    body = []
+    for quote in _body_quotes(text):
+        gaps = tuple((p.start, p.end) for p in pulls if quote.start < p.start and p.end < quote.end)
+        body.append(_without_gaps(quote, gaps, text) if gaps else quote)
+    keys = [quote_key(q.text) for q in body]
+    result: list[Quote] = []
+    for index, quote in enumerate(body):
+        result.append(replace(quote, duplicate=bool(keys[index]) and keys[index] in keys[:index]))
+    for index, pull in enumerate(pulls):
+        key = quote_key(pull.text)
+        others = keys + [quote_key(p.text) for p in pulls[:index]]
+        repeated = bool(key) and any(key in other or (other in key and len(other) > 0.8 * len(key))
+                                     for other in others if other)
+        result.append(replace(pull, duplicate=repeated))
+    return sorted(result, key=lambda q: q.start)
