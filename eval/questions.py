@@ -134,8 +134,12 @@ def load_questions(path: str | Path) -> list[Question]:
         raise InputError(f"{path}: no such question file")
     try:
         items = _read_items(path)
-    except (json.JSONDecodeError, yaml.YAMLError) as err:
-        raise InputError(f"{path}: cannot parse ({str(err).splitlines()[0]})") from None
+    except json.JSONDecodeError as err:
+        raise InputError(f"{path}: cannot parse JSON (line {err.lineno}: {err.msg})") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise InputError(f"{path}: cannot parse YAML ({where}{getattr(err, 'problem', None) or err})") from None
     except UnicodeDecodeError:
         raise InputError(f"{path}: not UTF-8 text") from None
     if not items:
