@@ -49,7 +49,7 @@ async def run_load(base_url: str, questions: list[str], users: int, per_user: in
                    request_timeout_s: float = 30.0, total_timeout_s: float = 300.0,
                    make_request: Callable[[str, int, int], tuple[str, dict[str, Any]]] = ask_payload,
                    keep_responses: bool = False, headers: dict[str, str] | None = None) -> LoadResult:
-    """`users` concurrent clients x `per_user` POSTs each; a request is an error unless it returns 200 JSON.
+    """`users` concurrent clients x `per_user` POSTs each; a request is an error unless it returns 2xx JSON.
 
     `make_request(question, user, i) -> (path, json body)` chooses what each request sends (default:
     /api/ask). Users start at different questions so the server does not see one question 50 times at once.
@@ -66,7 +66,7 @@ async def run_load(base_url: str, questions: list[str], users: int, per_user: in
             try:
                 response = await client.post(path, json=body)
                 elapsed = time.perf_counter() - t0
-                ok = response.status_code == 200
+                ok = 200 <= response.status_code < 300
                 data = response.json() if ok else None
             except (httpx.HTTPError, ValueError) as err:
                 elapsed, ok, data = time.perf_counter() - t0, False, None
