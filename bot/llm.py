@@ -194,6 +194,8 @@ class LLMAnswerer:
         turns = []
         for turn in (history or [])[-6:]:
             content = turn.get("content") if isinstance(turn, dict) else None
+            if isinstance(content, list):  # multimodal message parts: keep the text ones
+                content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
             if isinstance(content, str) and content.strip():
                 role = "User" if turn.get("role") == "user" else "Assistant"
                 turns.append(f"{role}: {' '.join(content.split())[:600]}")

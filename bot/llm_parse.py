@@ -13,9 +13,13 @@ from dataclasses import dataclass, field
 
 QUOTES_HEADING = "QUOTES:"
 _HEADING_WORDS = ("quotes", "citater", "citations", "sources", "kilder", "quote list", "citatliste")
+# The heading alone on its line ("QUOTES:", "**Citater**"), or followed on the same line by the first quote.
 _HEADING_LINE = re.compile(
-    r"^[ \t>*#_]*(?:" + "|".join(_HEADING_WORDS) + r")[ \t*_]*:?[ \t*_]*:?[ \t]*$", re.IGNORECASE | re.MULTILINE)
+    r"^[ \t>*#_]*(?:" + "|".join(_HEADING_WORDS) + r")[ \t*_]*(?::[ \t*_]*(?=$|[\[(\"“„«])|$)",
+    re.IGNORECASE | re.MULTILINE)
 _QUOTE_LINE = re.compile(r"^\s*(?:[-*•]\s*)?[\[(]?(\d{1,2})[\])]?[.:)]?\s*[:\-–—]?\s*(.*)$")
+_TRAILING_NUMBER = re.compile(r"^\s*(?:[-*•]\s*)?([\"“„«»].+?[\"”“»«])\s*[\[(](?:passage\s*|passager?\s*)?(\d{1,2})[\])]\s*\.?\s*$",
+                              re.IGNORECASE)
 _OPEN, _CLOSE = "\"“„«»”'‘’", "\"”“»«'’‘"
 _INLINE_QUOTE = re.compile(r"[\"“„«»]([^\"“”„«»\n]{8,}?)[\"”“»«]")
 _MARKERS = re.compile(r"\[(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\]")
@@ -99,8 +103,11 @@ def _parse_quote_list(block: str) -> list[ModelQuote]:
         if not line.strip():
             continue
         match = _QUOTE_LINE.match(line)
+        trailing = _TRAILING_NUMBER.match(line)
         if match and match.group(2).strip():
             quotes.append(ModelQuote(int(match.group(1)), _unquote(match.group(2))))
+        elif trailing:  # '"quote" [2]' or '- “quote” (passage 2)'
+            quotes.append(ModelQuote(int(trailing.group(2)), _unquote(trailing.group(1))))
         elif quotes:  # a quote that runs over several lines
             quotes[-1].quote = _unquote(f"{quotes[-1].quote} {line.strip()}")
     return [q for q in quotes if q.quote]
@@ -118,6 +125,17 @@ def _inline_quotes(prose: str) -> list[ModelQuote]:
     return quotes
 
 
+def _split_unheaded_list(body: str) -> tuple[str, list[ModelQuote]]:
+    """A quote list the model wrote without its heading: the trailing `[n] "..."` lines."""
+    lines = body.rstrip().splitlines()
+    cut = len(lines)
+    while cut > 1 and re.match(r"^\s*(?:[-*•]\s*)?\[\d{1,2}\]\s*[:\-–—]?\s*[\"“„«»]", lines[cut - 1]):
+        cut -= 1
+    if cut == len(lines):
+        return body.strip(), []
+    return "\n".join(lines[:cut]).strip(), _parse_quote_list("\n".join(lines[cut:]))
+
+
 def parse_reply(text: str, refusals: list[str]) -> ParsedReply:
     """Answer, quotes and refusal from a complete reply; MalformedReply when there is no answer in it."""
     body = _strip_wrappers(text or "")
@@ -129,7 +147,8 @@ def parse_reply(text: str, refusals: list[str]) -> ParsedReply:
         if heading:
             parsed = ParsedReply(body[:heading.start()].strip(), _parse_quote_list(body[heading.end():]))
         else:
-            parsed = ParsedReply(body.strip(), _inline_quotes(body), inline=True)
+            prose, listed = _split_unheaded_list(body)
+            parsed = ParsedReply(prose, listed) if listed else ParsedReply(body.strip(), _inline_quotes(body), inline=True)
     if is_refusal(parsed.answer, refusals) or (parsed.refused and not parsed.quotes):
         return ParsedReply(parsed.answer, [], refused=True)
     if not parsed.answer or not re.search(r"\w", parsed.answer):
@@ -154,7 +173,7 @@ def streamed_answer(text: str) -> str:
     tail = body[last_nl + 1:].strip(" \t*#_>").lower()
     if tail and any(word.startswith(tail.rstrip(":")) for word in _HEADING_WORDS):
         return body[:last_nl + 1].rstrip() if last_nl >= 0 else ""
-    return body
+    return body.rstrip()  # trailing whitespace may turn out to precede the heading
 
 
 def _partial_json_answer(body: str) -> str:
