@@ -1,0 +1,138 @@
+"""Feedback given on answers (thumbs up/down, comments), kept in SQLite and exported as a question set.
+
+Many server threads (and several `serve` processes) may write at once: the database runs in WAL mode,
+every write opens its own short connection with a busy timeout, so concurrent writers wait instead of
+failing, and a process-local lock keeps this process's writers from contending on the file lock.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import threading
+from contextlib import closing
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Literal
+
+from ingest.errors import InputError
+
+RATINGS = ("up", "down")
+ISSUES = ("quote_wrong", "answer_wrong", "incomplete", "other")
+EXPORT_FIELDS = ("id", "question", "rating", "issue", "comment", "answer", "citations", "mode",
+                 "language", "refused", "user", "created_at")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    citations TEXT NOT NULL DEFAULT '[]',
+    mode TEXT,
+    language TEXT,
+    refused INTEGER,
+    rating TEXT,
+    issue TEXT,
+    comment TEXT,
+    user TEXT,
+    created_at TEXT NOT NULL
+)
+"""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class FeedbackStore:
+    """Append-mostly store of feedback rows; safe to share between threads and processes."""
+
+    def __init__(self, path: Path | str, busy_timeout_ms: int = 30_000) -> None:
+        self.path = Path(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
+        conn.row_factory = sqlite3.Row
+        return conn
+
+    def _write(self, sql: str, params: tuple[Any, ...]) -> int:
+        with self._lock:
+            conn = self._connect()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                cursor = conn.execute(sql, params)
+                conn.execute("COMMIT")
+                return int(cursor.lastrowid or 0)
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                conn.close()
+
+    def record(self, *, question: str, answer: str, citations: list[dict] | None = None, mode: str | None = None,
+               language: str | None = None, refused: bool | None = None, rating: str | None = None,
+               issue: str | None = None, comment: str | None = None, user: str | None = None) -> int:
+        """Store one piece of feedback; returns its row id."""
+        rating, issue, comment = _check(rating, issue, comment)
+        return self._write(
+            "INSERT INTO feedback (question, answer, citations, mode, language, refused, rating, issue, comment,"
+            " user, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (question, answer, json.dumps(citations or [], ensure_ascii=False), mode, language,
+             None if refused is None else int(refused), rating, issue, comment, user, _now()))
+
+    def amend(self, row_id: int, *, rating: str | None = None, issue: str | None = None,
+              comment: str | None = None) -> None:
+        """Add a rating, issue or comment to an existing row (the page's comment box after a thumb)."""
+        rating, issue, comment = _check(rating, issue, comment)
+        self._write("UPDATE feedback SET rating=COALESCE(?, rating), issue=COALESCE(?, issue),"
+                    " comment=COALESCE(?, comment) WHERE id=?", (rating, issue, comment, int(row_id)))
+
+    def count(self) -> int:
+        with closing(self._connect()) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
+
+    def rows(self) -> list[dict[str, Any]]:
+        """All rows, oldest first, in the export shape (citations parsed, `id` as `feedback-<n>`)."""
+        with closing(self._connect()) as conn:
+            found = conn.execute("SELECT * FROM feedback ORDER BY id").fetchall()
+        return [_export_row(dict(row)) for row in found]
+
+
+def _check(rating: str | None, issue: str | None, comment: str | None) -> tuple[str | None, str | None, str | None]:
+    if rating is not None and rating not in RATINGS:
+        raise InputError(f"rating must be one of {', '.join(RATINGS)}, not {rating!r}")
+    if issue is not None and issue not in ISSUES:
+        raise InputError(f"issue must be one of {', '.join(ISSUES)}, not {issue!r}")
+    comment = (comment or "").strip()[:4000] or None
+    return rating, issue, comment
+
+
+def _export_row(row: dict[str, Any]) -> dict[str, Any]:
+    row["id"] = f"feedback-{row['id']}"
+    row["citations"] = json.loads(row.get("citations") or "[]")
+    row["refused"] = None if row.get("refused") is None else bool(row["refused"])
+    if row.get("language"):
+        row["lang"] = row["language"]
+    return {key: row.get(key) for key in (*EXPORT_FIELDS, "lang") if key in row}
+
+
+def export_feedback(rows: Iterable[dict[str, Any]], fmt: Literal["jsonl", "csv"]) -> str:
+    """Rows as JSON lines or CSV in the question-set shape the eval reads (`id`, `question`, ...)."""
+    rows = list(rows)
+    if fmt == "jsonl":
+        return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[*EXPORT_FIELDS, "lang"], extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "citations": json.dumps(row["citations"], ensure_ascii=False)})
+    return out.getvalue()

@@ -1,0 +1,105 @@
+"""The HTTP API under /api: ask (the `rapportbot ask --json` contract), health and feedback."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.types import Answer
+from bot.web.observe import answer_facts, count_answer
+from ingest.errors import InputError
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class Turn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=20_000)
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(description="The question, Danish or English (at most RAPPORTBOT_MAX_QUESTION_CHARS).")
+    history: list[Turn] | None = Field(None, max_length=50,
+                                       description="Earlier turns, oldest first, for follow-up questions.")
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=20_000)
+    answer: str = Field("", max_length=50_000, description="The answer text that is rated.")
+    citations: list[dict[str, Any]] = Field(default_factory=list, max_length=20)
+    mode: Literal["extractive", "llm"] | None = None
+    language: Literal["da", "en"] | None = None
+    refused: bool | None = None
+    rating: Literal["up", "down"] | None = None
+    issue: Literal["quote_wrong", "answer_wrong", "incomplete", "other"] | None = Field(
+        None, description="quote_wrong: the quote is wrong or does not support the answer.")
+    comment: str | None = Field(None, max_length=4000)
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    store_loaded: bool
+    chunks: int
+    documents: int
+    mode: Literal["extractive", "llm"]
+    version: str | None
+
+
+def check_question(question: str, max_chars: int) -> str:
+    """The question as the service gets it; a clear InputError for empty or too long ones."""
+    if not isinstance(question, str) or not question.strip():
+        raise InputError("the question is empty")
+    if len(question) > max_chars:
+        raise InputError(f"the question is {len(question)} characters long; the limit is {max_chars}")
+    return question
+
+
+def answer_question(request: Request, question: str, history: list[dict] | None, channel: str) -> Answer:
+    """Ask the service, then count and describe the answer for the request log."""
+    app = request.app
+    settings = app.state.settings
+    answer = app.state.holder.get().ask(check_question(question, settings.server.max_question_chars), history or None)
+    note_answer(request, answer, channel)
+    return answer
+
+
+def note_answer(request: Request, answer: Answer, channel: str) -> None:
+    facts = answer_facts(answer, request.app.state.settings.llm.enabled)
+    count_answer(request.app.state.metrics, channel, facts)
+    request.scope.setdefault("rapportbot", {})["answer"] = facts
+
+
+@router.post("/ask", response_model=Answer, summary="Ask the report",
+             responses={422: {"description": "Bad question or body; `error` says what is wrong"}})
+def ask(body: AskRequest, request: Request) -> Answer:
+    """The answer in the same JSON contract as `rapportbot ask --json`."""
+    history = [turn.model_dump() for turn in body.history] if body.history else None
+    return answer_question(request, body.question, history, "api")
+
+
+@router.get("/health", response_model=Health, summary="Is the store loaded?")
+def health(request: Request) -> Health:
+    service = request.app.state.holder.get()  # StoreError -> 503 naming `rapportbot ingest`
+    store = getattr(service, "store", None)
+    chunks = getattr(store, "chunks", None) or []
+    return Health(status="ok", store_loaded=store is not None, chunks=len(chunks),
+                  documents=len(getattr(store, "documents", None) or {}),
+                  mode="llm" if request.app.state.settings.llm.enabled else "extractive",
+                  version=str(getattr(store, "version", None)) if getattr(store, "version", None) else None)
+
+
+@router.post("/feedback", status_code=201, summary="Rate an answer",
+             responses={422: {"description": "Bad body; `error` says what is wrong"}})
+def feedback(body: FeedbackRequest, request: Request) -> JSONResponse:
+    """Store a thumbs up/down and/or a comment on an answer (one row per call)."""
+    if body.rating is None and body.issue is None and not (body.comment or "").strip():
+        raise InputError("give a rating (up/down), an issue or a comment")
+    user = request.scope.get("rapportbot", {}).get("user")
+    row_id = request.app.state.feedback.record(user=user, **body.model_dump())
+    request.app.state.metrics.feedback.labels(body.rating or "none").inc()
+    return JSONResponse({"id": row_id}, status_code=201)

@@ -1,0 +1,174 @@
+"""The web app: FastAPI with /api, /v1, /metrics and /docs, the Gradio page at "/" and the chat-only view
+at "/embed", behind middleware for the sub-path, logs and metrics, CORS, access control and framing.
+
+Sub-path (RAPPORTBOT_ROOT_PATH=/rapportbot): the reverse proxy may forward `/rapportbot/...` as is or strip
+the prefix; both work. Links the page generates carry the prefix.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Callable
+
+from ingest.errors import InputError, StoreError
+from ingest.settings import BUNDLED_METADATA, Settings
+
+log = logging.getLogger("rapportbot.web")
+
+
+class RootPath:
+    """Accept paths with or without the public prefix; Starlette then routes below it."""
+
+    def __init__(self, app, root_path: str) -> None:
+        self.app, self.root = app, root_path.rstrip("/")
+
+    async def __call__(self, scope, receive, send) -> None:
+        if self.root and scope["type"] in ("http", "websocket"):
+            path = scope.get("path", "")
+            if not (path == self.root or path.startswith(self.root + "/")):
+                scope["path"] = self.root + path
+                if "raw_path" in scope and scope["raw_path"] is not None:
+                    scope["raw_path"] = self.root.encode() + scope["raw_path"]
+            scope["root_path"] = self.root
+        await self.app(scope, receive, send)
+
+
+class SecurityHeaders:
+    """frame-ancestors: the page may be framed by itself and by the allowed origins only."""
+
+    def __init__(self, app, allowed_origins: list[str]) -> None:
+        ancestors = " ".join(["'self'", *[o for o in allowed_origins if o != "*"]])
+        if "*" in allowed_origins:
+            ancestors = "*"
+        self.app = app
+        self.headers = [(b"content-security-policy", f"frame-ancestors {ancestors}".encode()),
+                        (b"x-content-type-options", b"nosniff"),
+                        (b"referrer-policy", b"same-origin")]
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [h for h in self.headers if h[0] not in names]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def create_app(settings: Settings, service_factory: Callable[[], Any] | None = None,
+               feedback_path: Any = None):
+    """The whole server as one ASGI app. `service_factory` defaults to `bot.service.AnswerService(settings)`."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import gradio as gr
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.middleware.cors import CORSMiddleware
+    from fastapi.responses import JSONResponse, Response
+    from starlette.exceptions import HTTPException
+
+    from bot.feedback import FeedbackStore
+    from bot.web import api, openai_compat
+    from bot.web.auth import AccessControl, PasswordCheck, load_users
+    from bot.web.chat import ChatLogic, load_metadata
+    from bot.web.holder import ServiceHolder
+    from bot.web.observe import Metrics, RequestObserver
+    from bot.web.page import build_page
+    from bot.web.style import CSS, EMBED_CSS
+
+    server = settings.server
+    if service_factory is None:
+        def service_factory() -> Any:
+            from bot.service import AnswerService
+            return AnswerService(settings)
+
+    holder = ServiceHolder(service_factory)
+    metrics = Metrics()
+    feedback = FeedbackStore(feedback_path or server.feedback_db)
+    password_check = PasswordCheck(load_users(server.auth_file)) if server.auth_file else None
+
+    app = FastAPI(title="rapportbot", version="0.1.0", docs_url="/docs", redoc_url=None,
+                  description="Ask the report: short answers backed by verbatim, checked quotes. "
+                              "`/api/ask` returns the `rapportbot ask --json` contract; `/v1` speaks OpenAI.")
+    app.state.settings, app.state.holder, app.state.metrics, app.state.feedback = settings, holder, metrics, feedback
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, err: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"error": describe_validation(err.errors()),
+                             "errors": [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+                                        for e in err.errors()[:20]]}, status_code=422)
+
+    @app.exception_handler(InputError)
+    async def bad_input(request: Request, err: InputError) -> JSONResponse:
+        return JSONResponse({"error": str(err)}, status_code=422)
+
+    @app.exception_handler(StoreError)
+    async def no_store(request: Request, err: StoreError) -> JSONResponse:
+        return JSONResponse({"error": str(err), "store_loaded": False}, status_code=503)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, err: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(err.detail)}, status_code=err.status_code, headers=err.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, err: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s", request.url.path)
+        return JSONResponse({"error": "internal error; the details are in the server log"}, status_code=500)
+
+    app.include_router(api.router)
+    app.include_router(openai_compat.router)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    try:
+        store = getattr(holder.peek(), "store", None)
+    except StoreError:
+        store = None
+    logic = ChatLogic(settings, holder, feedback, metrics, load_metadata(store, BUNDLED_METADATA))
+    gradio_auth: dict[str, Any] = {}
+    if password_check is not None:
+        gradio_auth["auth"] = password_check
+    elif server.trusted_user_header:
+        header = server.trusted_user_header
+        gradio_auth["auth_dependency"] = lambda request: request.headers.get(header) or None
+    theme = gr.themes.Soft(primary_hue="teal", neutral_hue="slate",
+                           font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "sans-serif"],
+                           font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"])
+    common = dict(root_path=server.root_path or None, ssr_mode=False, footer_links=[], show_error=False,
+                  theme=theme, **gradio_auth)
+    gr.mount_gradio_app(app, build_page(logic, embed=True).queue(default_concurrency_limit=16), path="/embed",
+                        css=EMBED_CSS, **{**common, "root_path": (server.root_path.rstrip("/") + "/embed")
+                                          if server.root_path else None})
+    gr.mount_gradio_app(app, build_page(logic).queue(default_concurrency_limit=16), path="/", css=CSS, **common)
+
+    # Outermost last: root path -> observe -> CORS -> access control -> security headers -> routes.
+    app.add_middleware(SecurityHeaders, allowed_origins=server.allowed_origins)
+    app.add_middleware(AccessControl, server=server, check_password=password_check)
+    if server.allowed_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=server.allowed_origins, allow_credentials=True,
+                           allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["*"])
+    app.add_middleware(RequestObserver, metrics=metrics, log_questions=server.log_questions)
+    app.add_middleware(RootPath, root_path=server.root_path)
+    return app
+
+
+def describe_validation(errors: list[dict]) -> str:
+    """One line a person can act on: "question: Field required; history.0.role: Input should be ..."."""
+    parts = []
+    for error in errors[:5]:
+        loc = [str(p) for p in error.get("loc", ()) if p != "body"]
+        if error.get("type") == "json_invalid":
+            parts.append(f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')})")
+            continue
+        if error.get("type") == "missing" and not loc:
+            parts.append("the body is missing: send a JSON object")
+            continue
+        where = ".".join(loc) or "body"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    if len(errors) > 5:
+        parts.append(f"and {len(errors) - 5} more")
+    return "; ".join(parts)

@@ -1,0 +1,170 @@
+"""Access control: a password file (bcrypt), an SSO proxy's trusted user header, bearer tokens for the API.
+
+- RAPPORTBOT_AUTH_FILE: lines `user:bcrypt-hash`. The page gets Gradio's login form; /api and /v1 take
+  HTTP Basic with the same users (or a bearer token).
+- RAPPORTBOT_TRUSTED_USER_HEADER: every request must carry that header (set by the SSO proxy in front);
+  without it: 401. /api and /v1 also accept a bearer token instead.
+- RAPPORTBOT_API_TOKENS: bearer tokens; when set (or when a login is set) /api and /v1 need credentials.
+/api/health and /metrics stay open for load balancers and Prometheus; they reveal no questions.
+
+Make a hash: `python -m bot.web.auth hash alice` (asks for the password) or `rapportbot serve --hash-password alice`.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import getpass
+import hashlib
+import hmac
+import json
+import sys
+from pathlib import Path
+
+import bcrypt
+
+from ingest.errors import InputError
+from ingest.settings import ServerSettings
+
+OPEN_PATHS = ("/api/health", "/metrics")
+API_PREFIXES = ("/api/", "/v1/")
+
+
+def hash_password(password: str) -> str:
+    if not password:
+        raise InputError("the password is empty")
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt()).decode("ascii")
+
+
+def load_users(path: Path) -> dict[str, bytes]:
+    """`user:hash` lines (blank lines and # comments ignored)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        raise InputError(f"cannot read the auth file {path}: {err.strerror or err}") from None
+    users: dict[str, bytes] = {}
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        user, sep, hashed = line.partition(":")
+        if not sep or not user or not hashed.startswith("$2"):
+            raise InputError(f"{path}, line {number}: expected `user:bcrypt-hash` "
+                             "(make one with `python -m bot.web.auth hash USER`)")
+        users[user] = hashed.encode("ascii")
+    if not users:
+        raise InputError(f"the auth file {path} holds no users")
+    return users
+
+
+class PasswordCheck:
+    """bcrypt is slow on purpose; a verified (user, password) pair is remembered as a keyed digest."""
+
+    def __init__(self, users: dict[str, bytes]) -> None:
+        self.users = users
+        self._verified: set[bytes] = set()
+
+    def __call__(self, user: str, password: str) -> bool:
+        hashed = self.users.get(user)
+        if hashed is None or not password:
+            return False
+        key = hmac.new(hashed, password.encode("utf-8"), hashlib.sha256).digest()
+        if key in self._verified:
+            return True
+        if bcrypt.checkpw(password.encode("utf-8"), hashed):
+            if len(self._verified) < 10_000:
+                self._verified.add(key)
+            return True
+        return False
+
+
+class AccessControl:
+    """ASGI middleware enforcing the trusted header and the API credentials (paths already root-stripped)."""
+
+    def __init__(self, app, server: ServerSettings, check_password: PasswordCheck | None) -> None:
+        self.app = app
+        self.header = (server.trusted_user_header or "").lower().encode("latin-1") or None
+        self.tokens = [t.encode("utf-8") for t in server.api_tokens]
+        self.check_password = check_password
+        self.api_locked = bool(self.tokens or check_password or self.header)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        path = _route_path(scope)
+        state = scope.setdefault("rapportbot", {})
+        if path in OPEN_PATHS or scope.get("method") == "OPTIONS":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        user = headers.get(self.header, b"").decode("utf-8", "replace").strip() if self.header else ""
+        is_api = path.startswith(API_PREFIXES)
+        if is_api and self.api_locked:
+            who = self._api_user(headers.get(b"authorization", b""))
+            if who is None and not user:
+                return await _deny(scope, send, "missing or wrong credentials: send `Authorization: Bearer <token>`"
+                                   + (" or HTTP Basic with a user from the auth file" if self.check_password else ""))
+            state["user"] = user or who or None
+        elif self.header and not user:
+            return await _deny(scope, send, f"missing the {self.header.decode()} header: sign in through the portal")
+        elif user:
+            state["user"] = user
+        return await self.app(scope, receive, send)
+
+    def _api_user(self, authorization: bytes) -> str | None:
+        scheme, _, value = authorization.partition(b" ")
+        value = value.strip()
+        if scheme.lower() == b"bearer" and value:
+            for token in self.tokens:
+                if hmac.compare_digest(token, value):
+                    return ""  # a token names no user
+        if scheme.lower() == b"basic" and value and self.check_password:
+            try:
+                user, _, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                return None
+            if self.check_password(user, password):
+                return user
+        return None
+
+
+def _route_path(scope) -> str:
+    path, root = scope.get("path", ""), scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path
+
+
+async def _deny(scope, send, message: str) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 4401})
+        return
+    body = json.dumps({"error": message}).encode("utf-8")
+    await send({"type": "http.response.start", "status": 401,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"www-authenticate", b'Bearer realm="rapportbot"')]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bot.web.auth hash USER`: print a `USER:hash` line for the auth file."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2 or args[0] != "hash" or ":" in args[1]:
+        print("usage: python -m bot.web.auth hash USER   (reads the password from the terminal or stdin)",
+              file=sys.stderr)
+        return 2
+    print(f"{args[1]}:{hash_password(read_password())}")
+    return 0
+
+
+def read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Again: "):
+            raise InputError("the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except InputError as err:
+        print(f"rapportbot: {err}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,193 @@
+"""What the chat page does, apart from its layout: asking (streamed), follow-up suggestions, the reader
+at a citation, feedback. State per browser session is a list of turns {question, answer (contract dict)}."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from bot.feedback import FeedbackStore
+from bot.types import Answer
+from bot.web.holder import ServiceHolder
+from bot.web.observe import Metrics, answer_facts, count_answer, log_line
+from bot.web.reader import ReportReader, readers_from_store
+from bot.web.render import answer_html, escape, memo_markdown, question_html, section_title, source_line, \
+    streaming_html
+from bot.web.texts import texts
+from ingest.errors import InputError, StoreError
+from ingest.settings import Settings
+
+log = logging.getLogger("rapportbot.web")
+_OPEN_REF = re.compile(r"#rb-open-(\d+)-(\d+)$")
+_GENERIC_TITLES = {"rapporten", "indhold", "indholdsfortegnelse", "forord", "contents"}
+
+
+class ChatLogic:
+    def __init__(self, settings: Settings, holder: ServiceHolder, feedback: FeedbackStore, metrics: Metrics,
+                 metadata: dict[str, Any]) -> None:
+        self.settings, self.holder, self.feedback, self.metrics = settings, holder, feedback, metrics
+        self.metadata = metadata
+        self.t = texts(settings.server.ui_language)
+        self._readers: dict[str, ReportReader] = {}
+        self._readers_version: object = object()
+
+    # --- the report ------------------------------------------------------------------------------
+    def readers(self) -> dict[str, ReportReader]:
+        store = getattr(self.holder.get(), "store", None)
+        version = (id(store), getattr(store, "version", None))
+        if version != self._readers_version:
+            self._readers = readers_from_store(store, self.metadata)
+            self._readers_version = version
+        return self._readers
+
+    def reference(self) -> str:
+        m = self.metadata
+        parts = [m.get("title"), m.get("publisher"), str(m["year"]) if m.get("year") else None]
+        return ", ".join(p for p in parts if p)
+
+    def reader_html(self, turns: list[dict] | None = None, ref: str | None = None) -> str:
+        """The reader, plain or opened at citation `ref` ("#rb-open-<turn>-<n>") with its quote marked."""
+        try:
+            readers = self.readers()
+        except StoreError as err:
+            return f'<div class="rb-reader rb-missing">{escape(str(err))}</div>'
+        if not readers:
+            return f'<div class="rb-reader rb-missing">{escape(str(self.t["no_store"]))}</div>'
+        match = _OPEN_REF.search(ref or "")
+        citation = None
+        if match and turns and int(match.group(1)) < len(turns):
+            answer = Answer.model_validate(turns[int(match.group(1))]["answer"])
+            citation = next((c for c in answer.citations if c.n == int(match.group(2))), None)
+        if citation is None:
+            reader = next(iter(readers.values()))
+            return reader.render(caption=str(self.t["reader_hint"]))
+        reader = readers.get(citation.doc_id or "") or next(iter(readers.values()))
+        span = reader.locate(citation.quote, citation.start)
+        caption = str(self.t["reader_at"]).format(n=citation.n, source=source_line(citation, answer.language))
+        return reader.render(*(span or (None, None)), caption=caption)
+
+    # --- asking ----------------------------------------------------------------------------------
+    def messages(self, turns: list[dict], link_citations: bool, pending: str | None = None,
+                 partial: str | None = None) -> list[dict]:
+        """Chatbot messages rebuilt from the turns (the Chatbot's own value is never read back)."""
+        out: list[dict] = []
+        for i, turn in enumerate(turns):
+            out.append({"role": "user", "content": question_html(turn["question"])})
+            if "answer" in turn:
+                answer = Answer.model_validate(turn["answer"])
+                out.append({"role": "assistant", "content": answer_html(answer, i if link_citations else None)})
+            else:
+                out.append({"role": "assistant", "content": f'<div class="rb-answer rb-error">{escape(turn["error"])}</div>'})
+        if pending is not None:
+            out.append({"role": "user", "content": question_html(pending)})
+            out.append({"role": "assistant", "content": streaming_html(partial or "")})
+        return out
+
+    def ask(self, question: str, turns: list[dict], user: str | None) -> Iterator[tuple[str, Any]]:
+        """Events: ("partial", text) while an LLM streams, then ("answer", Answer) or ("error", message)."""
+        history = []
+        for turn in turns[-6:]:
+            if "answer" in turn:
+                history += [{"role": "user", "content": turn["question"]},
+                            {"role": "assistant", "content": turn["answer"]["answer"]}]
+        try:
+            if not question.strip():
+                raise InputError(str(self.t["empty"]))
+            if len(question) > self.settings.server.max_question_chars:
+                raise InputError(f"{len(question)} > {self.settings.server.max_question_chars}")
+            text = ""
+            for event in self.holder.get().stream(question, history or None):
+                if isinstance(event, Answer):
+                    self._note(event, user)
+                    yield "answer", event
+                    return
+                text += str(event)
+                yield "partial", text
+        except StoreError:
+            yield "error", str(self.t["no_store"])
+        except InputError as err:
+            yield "error", str(err)
+        except Exception:  # noqa: BLE001 - the page shows a short line; the log has the traceback
+            log.exception("page answer failed")
+            yield "error", str(self.t["error"])
+
+    def _note(self, answer: Answer, user: str | None) -> None:
+        facts = answer_facts(answer, self.settings.llm.enabled)
+        count_answer(self.metrics, "page", facts)
+        record = {"route": "page/ask", **facts}
+        if user:
+            record["user"] = user
+        log_line(record, self.settings.server.log_questions)
+
+    def followups(self, answer: Answer, turns: list[dict]) -> list[str]:
+        """Two or three next questions from the sections the answer cited, then their neighbours."""
+        asked = {t["question"].casefold() for t in turns}
+        titles: list[str] = []
+        for c in answer.citations:
+            title = section_title(c.section)
+            if title and title.casefold() not in _GENERIC_TITLES and title not in titles:
+                titles.append(title)
+        try:
+            readers = self.readers()
+        except StoreError:
+            readers = {}
+        for reader in readers.values():
+            for title in list(titles):
+                if len(titles) >= 3:
+                    break
+                found = [i for i, s in enumerate(reader.sections) if s.title == title]
+                for i in found[:1]:
+                    for s in reader.sections[i + 1:i + 2]:
+                        if s.title not in titles and s.title.casefold() not in _GENERIC_TITLES:
+                            titles.append(s.title)
+        template = str(texts(answer.language)["follow_template"])
+        out = []
+        for title in titles:
+            question = template.format(title=f"“{title.strip().rstrip('.:')}”")
+            if question.casefold() not in asked and question.casefold() != answer.question.casefold():
+                out.append(question)
+        return out[:3]
+
+    def memo(self, turns: list[dict], turn: int | None) -> str:
+        if not turns or turn is None or turn >= len(turns) or "answer" not in turns[turn]:
+            return ""
+        return memo_markdown(Answer.model_validate(turns[turn]["answer"]), self.reference())
+
+    # --- feedback --------------------------------------------------------------------------------
+    def rate(self, turns: list[dict], turn: int, rating: str | None, user: str | None,
+             row_id: int | None = None, issue: str | None = None, comment: str | None = None) -> int | None:
+        """Store a rating/comment for `turn`; amends `row_id` when the answer was rated already."""
+        if turn >= len(turns) or "answer" not in turns[turn]:
+            return None
+        if row_id is not None:
+            self.feedback.amend(row_id, rating=rating, issue=issue, comment=comment)
+            return row_id
+        answer = turns[turn]["answer"]
+        row = self.feedback.record(question=turns[turn]["question"], answer=answer["answer"],
+                                   citations=answer.get("citations", []), mode=answer.get("mode"),
+                                   language=answer.get("language"), refused=answer.get("refused"),
+                                   rating=rating, issue=issue, comment=comment, user=user)
+        self.metrics.feedback.labels(rating or "none").inc()
+        log_line({"route": "page/feedback", "rating": rating, "issue": issue, "turn": turn}, False)
+        return row
+
+
+def about_html(metadata: dict[str, Any], language: str) -> str:
+    t = texts(language)
+    rows = [(t["title"], metadata.get("title")), (t["publisher"], metadata.get("publisher")),
+            (t["year"], metadata.get("year")), (t["method"], metadata.get("method"))]
+    cells = "".join(f"<dt>{escape(str(k))}</dt><dd>{escape(str(v))}</dd>" for k, v in rows if v)
+    return f'<dl class="rb-about">{cells}</dl>'
+
+
+def load_metadata(store: Any, path: Any) -> dict[str, Any]:
+    """data/metadata.json, else the first document's metadata in the store."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    for doc in (getattr(store, "documents", None) or {}).values():
+        return dict(getattr(doc, "metadata", None) or {})
+    return {}

@@ -1,0 +1,81 @@
+"""The page's own texts in Danish (default) and English (RAPPORTBOT_UI_LANGUAGE=en)."""
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, object]] = {
+    "da": {
+        "subtitle": "Stil et spørgsmål til rapporten. Svarene bygger på ordrette citater med afsnit og side.",
+        "no_llm": "Der er ingen sprogmodel tilknyttet: svarene er citater fra rapporten, valgt og sat sammen "
+                  "uden generering.",
+        "llm": "Svarene skrives af en sprogmodel og bygger kun på citater, der er kontrolleret ordret mod rapporten.",
+        "placeholder": "Skriv dit spørgsmål, fx: Hvor mange topledere blev interviewet?",
+        "send": "Spørg",
+        "clear": "Ny samtale",
+        "copy": "Kopiér svar",
+        "copied": "Svaret er kopieret som Markdown.",
+        "markdown": "Svaret som Markdown",
+        "followups": "Spørg videre",
+        "about": "Om rapporten",
+        "title": "Titel", "publisher": "Udgiver", "year": "År", "method": "Metode",
+        "reader": "Rapporten",
+        "reader_hint": "Klik på “Vis i rapporten” ved et citat for at se det i sin sammenhæng.",
+        "reader_at": "Citat [{n}] — {source}",
+        "feedback_title": "Var svaret nyttigt?",
+        "feedback_hint": "Giv tommel op eller ned ved svaret, og skriv gerne hvad der var galt.",
+        "issue_label": "Hvad var galt?",
+        "issues": [("Citatet er forkert", "quote_wrong"), ("Svaret er forkert", "answer_wrong"),
+                   ("Svaret mangler noget", "incomplete"), ("Andet", "other")],
+        "comment": "Kommentar (valgfri)",
+        "send_comment": "Send kommentar",
+        "thanks": "Tak for din tilbagemelding.",
+        "thanks_comment": "Tak, kommentaren er gemt.",
+        "nothing_to_rate": "Stil først et spørgsmål.",
+        "empty": "Skriv et spørgsmål.",
+        "follow_template": "Hvad siger rapporten om {title}?",
+        "examples": ["Hvor mange topledere blev interviewet?", "Hvad er de seks opmærksomhedspunkter?",
+                     "Hvad er de fire dimensioner i den nye syntese?",
+                     "What do the leaders say about innovation in the public sector?"],
+        "no_store": "Rapporten er ikke indlæst endnu. Kør `rapportbot ingest` på serveren; siden virker, "
+                    "så snart den er færdig.",
+        "error": "Noget gik galt med svaret. Prøv igen; fejlen er skrevet i serverens log.",
+    },
+    "en": {
+        "subtitle": "Ask the report a question. Answers rest on verbatim quotes with section and page.",
+        "no_llm": "No language model is connected: the answers are quotes from the report, selected and put "
+                  "together without generation.",
+        "llm": "Answers are written by a language model and rest only on quotes checked verbatim against the report.",
+        "placeholder": "Type your question, e.g.: How many top leaders were interviewed?",
+        "send": "Ask",
+        "clear": "New conversation",
+        "copy": "Copy answer",
+        "copied": "The answer was copied as Markdown.",
+        "markdown": "The answer as Markdown",
+        "followups": "Ask next",
+        "about": "About the report",
+        "title": "Title", "publisher": "Publisher", "year": "Year", "method": "Method",
+        "reader": "The report",
+        "reader_hint": "Click “Show in the report” at a quote to read it in context.",
+        "reader_at": "Quote [{n}] — {source}",
+        "feedback_title": "Was the answer useful?",
+        "feedback_hint": "Give the answer a thumbs up or down, and tell us what was wrong.",
+        "issue_label": "What was wrong?",
+        "issues": [("The quote is wrong", "quote_wrong"), ("The answer is wrong", "answer_wrong"),
+                   ("Something is missing", "incomplete"), ("Other", "other")],
+        "comment": "Comment (optional)",
+        "send_comment": "Send comment",
+        "thanks": "Thank you for your feedback.",
+        "thanks_comment": "Thank you, the comment was saved.",
+        "nothing_to_rate": "Ask a question first.",
+        "empty": "Type a question.",
+        "follow_template": "What does the report say about {title}?",
+        "examples": ["How many top leaders were interviewed?", "What are the six points of attention?",
+                     "What are the four dimensions of the new synthesis?",
+                     "Hvor mange topledere blev interviewet?"],
+        "no_store": "The report is not loaded yet. Run `rapportbot ingest` on the server; the page works as "
+                    "soon as it has finished.",
+        "error": "Something went wrong with the answer. Try again; the error is in the server log.",
+    },
+}
+
+
+def texts(language: str) -> dict[str, object]:
+    return TEXTS.get(language, TEXTS["da"])
