@@ -1,0 +1,211 @@
+"""Decide whether a line break splits one word ("interes" / "serede") or falls between two ("idérige" / "og").
+
+PDF extraction drops the soft hyphens of the typesetter, so most split words carry no hyphen at all. The
+judge weighs general evidence, never a list of known pairs:
+- the document itself: the joined form written whole elsewhere (or a form with the same stem) is strong;
+- Danish morphology: inflection and derivation endings that never stand alone ("-ne", "-heden",
+  "-ninger"), linking -s-/-e- in compounds, and compounds whose parts are known words;
+- word frequencies from wordfreq's Danish list (installed with the project), loaded once;
+- closed-class words ("og", "at", "alle"...): a break next to one is a real word boundary.
+A break between two real words is joined only on strong evidence, so precision stays high.
+"""
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_left
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+WORD = re.compile(r"\w+")
+
+# Closed-class Danish words: pronouns, articles, prepositions, conjunctions, auxiliaries, common adverbs.
+# Next to one of these a line break is a word boundary ("alle" / "sammen", "og" / "så").
+FUNCTION_WORDS = frozenset("""
+af al alle alt anden andet andre at bag bare begge blev blive bliver blevet både da de dem den denne der deres
+dermed derfor det dette dig din dine dit du efter eller en end endnu ens er et ethvert fordi for fra før ham han
+hans har havde have hende hendes her hermed heller hos hun hvad hvem hver hvert hvilke hvilken hvilket hvis
+hvor hvordan hvorfor hvornår i igen ikke ind ingen intet ja jeg jer jo kan kun kunne man med meget mellem men
+mere mest mig min mine mit mod må måske mod ned nej nogen noget nogle nok nu når og også om op os over på
+samme samt selv selvom sig sin sine sit skal skulle som så sådan sådanne sådant til ud uden under var ved via vi vil
+ville vor vore vores vort være været""".split())
+
+# Endings that never stand alone as words: a line starting with one continues the word before it.
+BOUND_ENDINGS = frozenset("""
+ne ene erne ende ede else elsen elser elserne ning ningen ninger ningerne hed heden heder hederne lig lige ligt
+ligere ligste isk iske iskt ighed igheden igheder tion tionen tioner tionerne sion sionen ering eringen eringer
+erede eret ster sterne ligheden ligheder""".split())
+
+# Function words that are also word endings ("grundlæggen|de", "arbej|det"): after a fragment they end it.
+ENDING_LIKE = frozenset("de den der det en er et ne re se te ret ren".split())
+
+# Inflection endings used to recognise a known word in an inflected form ("topchef" -> "topcheferne").
+INFLECTIONS = ("", "e", "en", "er", "et", "ne", "ene", "erne", "es", "ens", "ers", "ets", "s", "r", "t", "ede",
+               "ende", "te", "st", "ste", "est", "este", "ernes", "enes", "nes", "ede", "ere")
+
+# Derivation endings: a known stem plus one of these is a plausible (rare) word.
+DERIVATIONS = ("ing", "ering", "ning", "else", "hed", "lig", "isk", "er", "ere", "ede", "ende", "et", "tion",
+               "ion", "ør", "ist", "isme", "itet", "skab", "dom", "som", "bar", "agtig", "mæssig", "vis")
+# Particles that are first parts of compounds ("til" + "siger", "sammen" + "hænge").
+PARTICLES = frozenset("af bag efter for frem fra gennem hen ind med mellem mod ned om op over på sammen til ud "
+                      "uden under ved".split())
+
+STANDALONE_ZIPF = 4.0  # wordfreq entries below this are often PDF fragments in its web sources ("virksom")
+
+
+@lru_cache(maxsize=1)
+def wordfreq_zipf() -> dict[str, float]:
+    """Danish word -> Zipf frequency, from wordfreq's bundled list (loaded once per process)."""
+    import wordfreq
+
+    return {w: math.log10(f * 1e9) for w, f in wordfreq.get_frequency_dict("da", wordlist="best").items()}
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("danish")
+
+
+def stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+@dataclass
+class DocEvidence:
+    """Words written whole in the document (line-edge fragments excluded) and their bigrams."""
+
+    words: Counter = field(default_factory=Counter)
+    bigrams: Counter = field(default_factory=Counter)
+    stems: set[str] = field(default_factory=set)
+    sorted_words: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_lines(cls, lines: list[str], edges: set[tuple[int, int]]) -> "DocEvidence":
+        """`edges` holds (line index, token index) of tokens at a candidate break; they are not evidence."""
+        ev = cls()
+        for i, line in enumerate(lines):
+            toks = [t.lower() for t in WORD.findall(line)]
+            for k, tok in enumerate(toks):
+                edge = (i, k) in edges or (i, k - len(toks)) in edges
+                if not edge:
+                    ev.words[tok] += 1
+                if k and not edge and (i, k - 1) not in edges and (i, k - 1 - len(toks)) not in edges:
+                    ev.bigrams[(toks[k - 1], tok)] += 1
+        ev.stems = {stem(w) for w in ev.words if len(w) > 3}
+        ev.sorted_words = sorted(ev.words)
+        return ev
+
+    def has_prefix(self, prefix: str) -> bool:
+        """True when some word written whole in the document starts with `prefix`."""
+        i = bisect_left(self.sorted_words, prefix)
+        return i < len(self.sorted_words) and self.sorted_words[i].startswith(prefix)
+
+
+class SplitJudge:
+    """`should_join(left, right)`: is "left|right" one word broken across lines?"""
+
+    def __init__(self, evidence: DocEvidence) -> None:
+        self.ev = evidence
+        self.zipf = wordfreq_zipf()
+
+    # -- what counts as a word ------------------------------------------------------------------
+    def standalone(self, w: str) -> bool:
+        """A word that occurs on its own: written whole in the document, or frequent in Danish."""
+        return self.ev.words[w] > 0 or self.zipf.get(w, 0.0) >= STANDALONE_ZIPF
+
+    def known(self, w: str) -> bool:
+        return self.ev.words[w] > 0 or w in self.zipf
+
+    def _lexeme(self, w: str) -> bool:
+        """`w` is a known word or a known word plus an inflection ending."""
+        for end in INFLECTIONS:
+            if len(w) - len(end) >= 3 and w.endswith(end) and self.known(w[: len(w) - len(end)]):
+                return True
+        return False
+
+    def _derived(self, w: str) -> bool:
+        """`w` = known stem + derivation ending (+ inflection): "gear" + "ing", "prioriter(e)" + "ing"."""
+        for end in DERIVATIONS:
+            stem_ = w[: len(w) - len(end)]
+            if len(stem_) >= 3 and w.endswith(end) and (self._lexeme(stem_) or self.known(stem_ + "e")):
+                return True
+        return False
+
+    def _modifier_known(self, mod: str) -> bool:
+        mods = [mod] + ([mod[:-1], mod[:-1] + "e"] if mod[-1] in "se" else [])
+        return any(len(m) >= 3 and (m in PARTICLES or (m not in FUNCTION_WORDS and (self.known(m) or self._derived(m))))
+                   for m in mods)
+
+    def compound(self, word: str, boundary: int) -> bool:
+        """`word` = modifier (+ linking s/e) + known head, split somewhere other than at the line break."""
+        for p in range(3, len(word) - 2):
+            if p == boundary:
+                continue
+            head, mod = word[p:], word[:p]
+            if head in FUNCTION_WORDS or not (self._lexeme(head) or self._derived(head)):
+                continue
+            if self._modifier_known(mod):
+                return True
+        return False
+
+    def modifier(self, left: str) -> bool:
+        """`left` ends in the linking -s and the document writes it as the first part of longer words
+        ("arbejds" in "arbejdsgange"), never alone."""
+        return len(left) >= 4 and left.endswith("s") and self.ev.has_prefix(left) and not self.ev.words[left]
+
+    # -- evidence for the joined form -----------------------------------------------------------
+    def strong_evidence(self, left: str, right: str) -> bool:
+        """The document writes the joined word (or a form of its stem that spans the break) whole."""
+        joined = left + right
+        if self.ev.words[joined] > self.ev.bigrams[(left, right)]:
+            return True
+        s = stem(joined)
+        return len(s) > len(left) + 1 and s in self.ev.stems
+
+    def some_evidence(self, left: str, right: str) -> bool:
+        joined = left + right
+        return (self.strong_evidence(left, right) or joined in self.zipf or self._lexeme(joined)
+                or self.ev.has_prefix(joined) or self.compound(joined, len(left)))
+
+    def word_kind(self, w: str) -> str:
+        """"word": stands alone; "plausible": a rare word that analyses as one; "fragment": neither."""
+        if self.standalone(w):
+            return "word"
+        if len(w) >= 5 and (self._lexeme(w) or self._derived(w) or self.compound(w, -1)):
+            return "plausible"
+        return "fragment"
+
+    def should_join(self, left: str, right: str) -> bool:
+        capitalised = left[:1].isupper()
+        left, right = left.lower(), right.lower()
+        if not left.isalpha() or not right.isalpha():
+            return False
+        if left in FUNCTION_WORDS and right in FUNCTION_WORDS:
+            return False
+        if right in BOUND_ENDINGS and left not in FUNCTION_WORDS:
+            return True
+        left_kind, right_kind = self.word_kind(left), self.word_kind(right)
+        if left in FUNCTION_WORDS:
+            # "til|gange" may be "tilgange" or "til gange": only the document's own usage decides
+            return left in PARTICLES and right not in FUNCTION_WORDS and self.strong_evidence(left, right)
+        if right_kind == "fragment":
+            # short unknown strings are not words ("kes", "ler"); a long one may be a rare word
+            return left_kind == "fragment" or len(right) <= 4 or self.some_evidence(left, right)
+        if right in FUNCTION_WORDS:
+            # "forudsætnin|ger" joins; "idérige|og" (an unknown word, then a real one) keeps the space
+            joined = left + right
+            if left_kind == "fragment":
+                # a lower-case fragment cannot end a phrase; "de", "der", "et"... are also word endings
+                return (self.ev.words[joined] > 0 or joined in self.zipf or stem(joined) in self.ev.stems
+                        or (not capitalised and right in ENDING_LIKE))
+            return self.strong_evidence(left, right)
+        if left_kind == "fragment":
+            return True
+        if left_kind == "plausible":
+            return self.some_evidence(left, right) or self.modifier(left)
+        if right_kind == "plausible":
+            return self.some_evidence(left, right)
+        return self.strong_evidence(left, right)
