@@ -46,8 +46,8 @@ def _normalise_with_map(text: str) -> tuple[str, list[int]]:
     return "".join(out), origin
 
 
-def normalise_for_match(text: str) -> str:
-    """Matching form of `text` (see module doc)."""
+def _match_form(text: str) -> str:
+    """Matching form of `text` for finding a quote in a passage (see module doc)."""
     return _normalise_with_map(text)[0]
 
 
@@ -130,7 +130,7 @@ def verify_quote(quote: str, passage: str, threshold: float = 0.9) -> QuoteCheck
     pnorm, origin = _normalise_with_map(passage)
     if not pnorm:
         return _dropped()
-    whole = _strip_edges(normalise_for_match(quote))
+    whole = _strip_edges(_match_form(quote))
     if not whole:
         return _dropped()
     # The report itself has "..." in places, so try the quote whole before treating dots as elisions.
@@ -138,7 +138,7 @@ def verify_quote(quote: str, passage: str, threshold: float = 0.9) -> QuoteCheck
     if hit:
         start, end = _span(passage, origin, *hit)
         return QuoteCheck("kept", passage[start:end], start, end, 1.0)
-    pieces = [p for p in (_strip_edges(normalise_for_match(x)) for x in _ELLIPSIS.split(quote)) if p]
+    pieces = [p for p in (_strip_edges(_match_form(x)) for x in _ELLIPSIS.split(quote)) if p]
     if len(pieces) <= 1:
         found = _find_fuzzy(whole, pnorm, origin, passage)
         if found and found[2] >= threshold:
@@ -170,20 +170,38 @@ def _verify_pieces(pieces: list[str], pnorm: str, origin: list[int], passage: st
 
 
 def verify_in_document(quote: str, clean_text: str, raw_text: str) -> bool:
-    """True if `quote` is verbatim (after normalisation) in the original report `raw_text`.
+    """True if `quote` is verbatim in the original report `raw_text`, compared in the report-wide matching
+    form (ingest.cleaning.normalise_for_match: case and words exact; spaces, line breaks, hyphens ignored).
 
     Cleaning may drop page footers or repeated pull quotes that sat between the quote's words in the raw
     extraction, so a quote found in `clean_text` is also accepted when its parts appear in order in the raw
     text with only short gaps between them."""
-    qnorm = _strip_edges(normalise_for_match(quote))
+    from ingest.cleaning import normalise_for_match  # the report-wide matching key, shared with the eval
+
+    qnorm = normalise_for_match(quote).strip(_EDGE_PUNCT + "\"'")  # surrounding marks are presentation
     if not qnorm:
         return False
-    raw_norm = normalise_for_match(raw_text)
+    raw_norm = _cached_key(raw_text, normalise_for_match)
     if qnorm in raw_norm:
         return True
-    if qnorm not in normalise_for_match(clean_text):
+    if qnorm not in _cached_key(clean_text, normalise_for_match):
         return False
     return _in_order_with_gaps(qnorm, raw_norm)
+
+
+_KEYS: dict[int, tuple[str, str]] = {}
+
+
+def _cached_key(text: str, key) -> str:
+    """Matching key of a whole document, kept for the few documents a process sees (it takes ~20 ms)."""
+    hit = _KEYS.get(id(text))
+    if hit is not None and hit[0] is text:
+        return hit[1]
+    value = key(text)
+    if len(_KEYS) > 16:
+        _KEYS.clear()
+    _KEYS[id(text)] = (text, value)
+    return value
 
 
 def _in_order_with_gaps(qnorm: str, hay: str, max_gap: int = 300, min_part: int = 12) -> bool:
