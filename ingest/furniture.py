@@ -12,7 +12,7 @@ from ingest.lines import Line, paragraphs
 
 _SENTENCE_MARK = re.compile(r"[.,:;!?“”\"()]")
 _LIST_MARK = re.compile(r"^([•·▪*#]|\d+[.)])")
-_LABEL_MAX_CHARS = 40  # a map label or figure label: a name, not a phrase
+_LABEL_MAX_CHARS = 80  # a map label or figure label: short lines naming things, not a phrase
 _LABEL_CLOUD_MIN = 4  # this many labels in a row make a figure, not text
 
 
@@ -27,8 +27,8 @@ def _block_key(block: list[Line]) -> str:
 
 def _is_label(block: list[Line]) -> bool:
     joined = " ".join(line.text for line in block)
-    return (len(joined) <= _LABEL_MAX_CHARS and len(block) <= 3 and not _SENTENCE_MARK.search(joined)
-            and not _LIST_MARK.match(joined))
+    return (len(joined) <= _LABEL_MAX_CHARS and len(block) <= 5 and all(len(l.text) <= 32 for l in block)
+            and not _SENTENCE_MARK.search(joined) and not _LIST_MARK.match(joined))
 
 
 def _blocks(lines: list[Line]) -> list[list[Line]]:

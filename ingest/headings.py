@@ -40,6 +40,7 @@ class Heading:
     last_line: int
     title: str
     level: int
+    synthetic: bool = False  # an untitled stretch given a section of its own; no heading line in the text
 
 
 def _clean_title(text: str) -> str:
@@ -95,12 +96,14 @@ class _Layout:
             last += 1
         title = _clean_title(" ".join(self.lines[i].text for i in range(index, last + 1)))
         if (len(title) > _MAX_TITLE_CHARS or _SENTENCE_INSIDE.search(title) or re.search(r"[.,:;!…]$", title)
-                or "http" in title or "“" in title or any(len(self.lines[i].text) > 80 for i in range(index, last + 1))):
+                or "http" in title or re.search(r"[“”\"«»]", title)
+                or any(len(self.lines[i].text) > 80 for i in range(index, last + 1))):
             return None
         if self._content(last + 1) and re.match(r"^([a-zæøåäöü]|[–-]\s)", self.lines[last + 1].text):
             return None  # the "title" runs on into a sentence: it is a line of body text
         last_word = title.split()[-1].lower()
-        if (last_word in _BINDING_WORDS or (last > index and last_word in _FUNCTION_WORDS)
+        runs_on = last > index or (index > 0 and not self.lines[index - 1].blank)
+        if (last_word in _BINDING_WORDS or (runs_on and last_word in _FUNCTION_WORDS)
                 or self._after_caption(index)):
             return None
         if need_prose and not self._prose_follows(last + 1):
@@ -114,9 +117,10 @@ class _Layout:
             before -= 1
         if before < 0 or before == index - 1:
             return False
-        while before > 0 and not self.lines[before - 1].blank:
-            before -= 1
-        return bool(_CAPTION.match(self.lines[before].text))
+        top = before
+        while top > 0 and not self.lines[top - 1].blank:
+            top -= 1
+        return before - top < 2 and bool(_CAPTION.match(self.lines[top].text))  # a caption is a line or two
 
     def _next_content(self, index: int) -> int | None:
         while index < len(self.lines):
@@ -137,6 +141,25 @@ class _Layout:
             i += 1
         joined = " ".join(run)
         return len(joined) >= 60 and bool(re.search(r"[.!?:]", joined))
+
+    def _wide(self, indexes: list[int]) -> bool:
+        widths = [len(self.lines[i].text) for i in indexes]
+        return len(widths) >= 2 and statistics.median(widths) >= _WIDE_FACTOR * self.typical
+
+    def untitled_wide_start(self, start: int, stop: int) -> int | None:
+        """First line in [start, stop) where full-width prose begins after column text, at a paragraph start."""
+        content = [i for i in range(start, stop) if self._content(i)]
+        for position, index in enumerate(content):
+            line = self.lines[index]
+            if position < 2 or not re.match(r"^[A-ZÆØÅ]", line.text):
+                continue
+            previous = self.lines[index - 1]
+            if not (previous.blank or line.indented or _ENDS_BLOCK.search(previous.text)
+                    or len(previous.text) < 0.7 * self.typical):
+                continue
+            if self._wide(content[position:position + 5]) and not self._wide(content[max(0, position - 5):position]):
+                return index
+        return None
 
     def wide_intro(self, last: int) -> bool:
         start = self._next_content(last + 1)
@@ -168,4 +191,28 @@ def layout_headings(lines: list[Line], blocked: set[int]) -> list[Heading]:
         chapter = position == 0 or directly_parent or layout.wide_intro(last)
         level = 1 if chapter and not NUMBERED_HEADING.match(title) else 2
         headings.append(Heading(first, last, title, level))
+    return _with_foreword(layout, headings)
+
+
+def _with_foreword(layout: _Layout, headings: list[Heading]) -> list[Heading]:
+    """Untitled full-width prose in the front matter (before the first chapter with a wide intro) is a foreword.
+
+    Reports often print the foreword without a heading; without a section of its own it would be filed
+    under whatever short front-matter heading precedes it.
+    """
+    if len(headings) < 2:
+        return headings
+    first_chapter = next((i for i, h in enumerate(headings) if i > 0 and layout.wide_intro(h.last_line)), None)
+    if first_chapter is None:
+        return headings
+    for position in range(first_chapter):
+        heading = headings[position]
+        stop = headings[position + 1].first_line
+        start = layout.untitled_wide_start(heading.last_line + 1, stop)
+        if start is not None:
+            danish = len(re.findall(r"\b(og|det|er|at)\b", " ".join(l.text for l in layout.lines[:200])))
+            english = len(re.findall(r"\b(and|the|is|to)\b", " ".join(l.text for l in layout.lines[:200])))
+            title = "Forord" if danish >= english else "Foreword"
+            foreword = Heading(start, start - 1, title, 1, synthetic=True)
+            return headings[:position + 1] + [foreword] + headings[position + 1:]
     return headings

@@ -1,4 +1,4 @@
-"""Attributed interview quotes: body quotes “...” (Kommunal topleder) and call-out boxes ending "- Kommunal topleder".
+"""Attributed quotes: “...” (Kommunal topleder) in the body, and call-out boxes ending "- Kommunal topleder".
 
 Call-out boxes (pull quotes) repeat a body quote in large type; they are marked `duplicate` when their words
 appear in another quote, so the chunker can leave them out. A call-out box printed in the middle of a body

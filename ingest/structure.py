@@ -57,7 +57,7 @@ def heading_spans(doc: CleanDocument) -> list[tuple[int, int]]:
     """Character spans of the heading lines (the chunker keeps each at the start of its section's first chunk)."""
     lines = split_lines(doc.text)
     headings = find_headings(lines, find_quotes(lines, doc.text))
-    return [(lines[h.first_line].start, lines[h.last_line].end) for h in headings]
+    return [(lines[h.first_line].start, lines[h.last_line].end) for h in headings if not h.synthetic]
 
 
 def parse_structure(doc: CleanDocument) -> tuple[list[Section], list[Quote]]:
