@@ -23,10 +23,10 @@ WORD = re.compile(r"\w+")
 # Closed-class Danish words: pronouns, articles, prepositions, conjunctions, auxiliaries, common adverbs.
 # Next to one of these a line break is a word boundary ("alle" / "sammen", "og" / "så").
 FUNCTION_WORDS = frozenset("""
-af al alle alt anden andet andre at bag bare begge blev blive bliver blevet både da de dem den denne der deres
+af al alle alt anden andet andre at bag blandt gennem ifølge imod inden indtil langs omkring trods bare begge blev blive bliver blevet både da de dem den denne der deres
 dermed derfor det dette dig din dine dit du efter eller en end endnu ens er et ethvert fordi for fra før ham han
 hans har havde have hende hendes her hermed heller hos hun hvad hvem hver hvert hvilke hvilken hvilket hvis
-hvor hvordan hvorfor hvornår i igen ikke ind ingen intet ja jeg jer jo kan kun kunne man med meget mellem men
+hvor hvordan hvorfor hvornår hvorimod i igen ikke ind ingen intet ja jeg jer jo kan kun kunne man med meget mellem men
 mere mest mig min mine mit mod må måske mod ned nej nogen noget nogle nok nu når og også om op os over på
 samme samt selv selvom sig sin sine sit skal skulle som så sådan sådanne sådant til ud uden under var ved via vi vil
 ville vor vore vores vort være været""".split())
@@ -145,7 +145,7 @@ class SplitJudge:
             if p == boundary:
                 continue
             head, mod = word[p:], word[:p]
-            if head in FUNCTION_WORDS or not (self._lexeme(head) or self._derived(head)):
+            if len(head) < 4 or head in FUNCTION_WORDS or not (self._lexeme(head) or self._derived(head)):
                 continue
             if self._modifier_known(mod):
                 return True
@@ -203,7 +203,10 @@ class SplitJudge:
                         or (not capitalised and right in ENDING_LIKE))
             return self.strong_evidence(left, right)
         if left_kind == "fragment":
-            return True
+            # neither half stands alone ("akkumu|leret"; a capitalised unknown word may be a name or a
+            # label), or the joined form is attested
+            return ((right_kind != "word" and not capitalised) or self.some_evidence(left, right)
+                    or self.modifier(left))
         if left_kind == "plausible":
             return self.some_evidence(left, right) or self.modifier(left)
         if right_kind == "plausible":
