@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ingest.lines import split_lines, strip_span
 from ingest.sentences import split_sentences
-from ingest.structure import excluded_spans, heading_spans
+from ingest.structure import excluded_spans
 from ingest.types import Chunk, CleanDocument, Quote, Section
 
 
@@ -172,7 +172,7 @@ def chunk_report(doc: CleanDocument, sections: list[Section], quotes: list[Quote
     """Chunks of `doc` in document order (see the module docstring for the rules)."""
     text = doc.text
     excluded = excluded_spans(split_lines(text), quotes)
-    headings = heading_spans(doc)
+    headings = [s.heading for s in sections if s.heading is not None]
     chunks: list[Chunk] = []
     seen: set[str] = set()
     for section in sections:

@@ -56,6 +56,3 @@ def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
         end -= 1
     return start, end
 
-
-def inside(offset: int, spans: list[tuple[int, int]]) -> bool:
-    return any(s <= offset < e for s, e in spans)

@@ -6,9 +6,11 @@ section titled by its first line.
 """
 from __future__ import annotations
 
+import bisect
+
 from ingest.furniture import find_furniture
 from ingest.headings import Heading, is_markdown, layout_headings, markdown_headings
-from ingest.lines import Line, inside, split_lines
+from ingest.lines import Line, split_lines
 from ingest.quotes import find_quotes
 from ingest.types import CleanDocument, Quote, Section
 
@@ -40,24 +42,24 @@ def _sections(text: str, lines: list[Line], headings: list[Heading]) -> list[Sec
             stack.pop()
         stack.append((heading.level, heading.title))
         end = starts[position + 1] if position + 1 < len(headings) else len(text)
+        span = None if heading.synthetic else (lines[heading.first_line].start, lines[heading.last_line].end)
         sections.append(Section(title=heading.title, path=tuple(title for _, title in stack), start=starts[position],
-                                end=end, level=len(stack)))
+                                end=end, level=len(stack), heading=span))
     return sections
 
 
 def find_headings(lines: list[Line], quotes: list[Quote]) -> list[Heading]:
     if is_markdown(lines):
         return markdown_headings(lines)
-    spans = [(q.start, q.end) for q in quotes] + find_furniture(lines)
-    blocked = {line.index for line in lines if not line.blank and inside(line.start, spans)}
-    return layout_headings(lines, blocked)
-
-
-def heading_spans(doc: CleanDocument) -> list[tuple[int, int]]:
-    """Character spans of the heading lines (the chunker keeps each at the start of its section's first chunk)."""
-    lines = split_lines(doc.text)
-    headings = find_headings(lines, find_quotes(lines, doc.text))
-    return [(lines[h.first_line].start, lines[h.last_line].end) for h in headings if not h.synthetic]
+    spans = sorted([(q.start, q.end) for q in quotes] + find_furniture(lines))
+    blocked: set[int] = set()
+    starts = [line.start for line in lines]
+    for span_start, span_end in spans:
+        index = bisect.bisect_left(starts, span_start)
+        while index < len(lines) and lines[index].start < span_end:
+            blocked.add(index)
+            index += 1
+    return layout_headings(lines, {i for i in blocked if not lines[i].blank})
 
 
 def parse_structure(doc: CleanDocument) -> tuple[list[Section], list[Quote]]:

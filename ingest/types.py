@@ -51,6 +51,7 @@ class Section:
     start: int
     end: int
     level: int
+    heading: tuple[int, int] | None = None  # span of the heading line(s) in the text; None for an untitled stretch
 
 
 @dataclass(frozen=True)
