@@ -34,10 +34,11 @@ def _is_boundary(text: str, end: int, match: re.Match[str]) -> bool:
     if match.group(0)[0] != ".":
         return True
     word = re.search(r"(\S+)$", text[:match.start()])
-    token = word.group(1).lstrip("“”\"«(").lower() if word else ""
+    original = word.group(1).lstrip("“”\"«(") if word else ""
+    token = original.lower()
     if token in ABBREVIATIONS or token.rstrip(".") in ABBREVIATIONS:
         return False
-    if re.fullmatch(r"[a-zæøå]", token) or re.fullmatch(r"([a-zæøå]\.)+[a-zæøå]", token):
+    if re.fullmatch(r"[A-ZÆØÅ]", original) or re.fullmatch(r"([a-zæøå]\.)+[a-zæøå]", token):
         return False  # an initial ("J.") or a dotted abbreviation ("f.eks") not in the list
     if token.isdigit() and rest.split()[0].lower().strip(",.") in MONTHS:
         return False
