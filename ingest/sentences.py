@@ -13,7 +13,7 @@ from ingest.quotes import BODY_ATTRIBUTION
 
 ABBREVIATIONS = frozenset("""
 bl.a f.eks fx mv m.v dvs d.v.s ca jf jvf pct mio mia kr nr evt inkl ekskl osv etc m.fl m.m hhv iflg ift mht pga
-p.t vedr ang bla s.d o.l o.a el tlf gl ll stk kap ref red udg dr hr fr prof mr mrs ms vs e.g i.e cf approx
+p.t vedr ang bla s.d o.l o.a el tlf gl ll stk kap ref red udg dr hr fr prof kl mr mrs ms vs e.g i.e cf approx
 """.split())
 MONTHS = frozenset("""
 januar februar marts april maj juni juli august september oktober november december
@@ -45,6 +45,13 @@ def _is_boundary(text: str, end: int, match: re.Match[str]) -> bool:
     return True
 
 
+def _runs_on(text: str, blank: re.Match[str]) -> bool:
+    """A blank line between "oppe i" and "40'erne" is a page break inside a sentence, not a paragraph end."""
+    before = text[:blank.start()].rstrip()
+    after = text[blank.end():blank.end() + 1]
+    return bool(before) and (before[-1].isalpha() or before[-1] == ",") and (after.islower() or after.isdigit())
+
+
 def split_sentences(text: str, breaks: list[int] | tuple[int, ...] = ()) -> list[tuple[int, int]]:
     """Spans (start, end) of the sentences of `text`, stripped of surrounding whitespace.
 
@@ -52,7 +59,7 @@ def split_sentences(text: str, breaks: list[int] | tuple[int, ...] = ()) -> list
     """
     cuts = {0, len(text)}
     cuts.update(b for b in breaks if 0 < b < len(text))
-    cuts.update(m.start() for m in _PARAGRAPH.finditer(text))
+    cuts.update(m.start() for m in _PARAGRAPH.finditer(text) if not _runs_on(text, m))
     cuts.update(m.start() for m in _BULLET.finditer(text))
     for match in _END.finditer(text):
         if _is_boundary(text, match.end(), match):

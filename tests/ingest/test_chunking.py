@@ -180,6 +180,8 @@ def test_sentence_spans_cover_the_chunk_and_keep_quotes_reachable(report):
     ("Er det svært? Ja! Det er det… Men vi gør det.",
      ["Er det svært?", "Ja!", "Det er det…", "Men vi gør det."]),
     ("Følgende:\n• Anne, direktør\n• Bo, chef", ["Følgende:", "• Anne, direktør", "• Bo, chef"]),
+    ("Åbent mellem kl. 17-22. Ledere er oppe i\n\n40’erne. Nyt afsnit\n\nher.\n\nSlut.",
+     ["Åbent mellem kl. 17-22.", "Ledere er oppe i\n\n40’erne.", "Nyt afsnit\n\nher.", "Slut."]),
 ])
 def test_danish_sentence_splitter(text, expected):
     assert [text[s:e] for s, e in split_sentences(text)] == expected
