@@ -144,6 +144,10 @@ def test_speaker_is_set_on_quote_chunks(report):
     assert {c.speaker for c in with_speaker} == {"Kommunal topleder", "Regional topleder", "Statslig topleder"}
     for chunk in with_speaker:
         assert re.search(rf"\({chunk.speaker.split()[0]} top(leder|chef)\)", chunk.text)
+    # Retrieval narrows "what did regional leaders say" to chunks with that speaker: nearly every quote must be there.
+    body = [q for q in quotes if not q.duplicate]
+    tagged = sum(next(c for c in chunks if c.start <= q.start < c.end).speaker == q.speaker for q in body)
+    assert tagged >= 0.9 * len(body)
     regional = next(q for q in quotes if q.text.startswith("Den faglige innovationskraft"))
     holder = next(c for c in chunks if c.start <= regional.start < c.end)
     assert holder.speaker == "Regional topleder"
