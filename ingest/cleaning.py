@@ -18,7 +18,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ingest.dehyphen import DocEvidence, SplitJudge
+from ingest.dehyphen import SplitJudge, build_judge
 from ingest.textpages import BLANK_PAGE, find_footers
 from ingest.types import CleanDocument, RawDocument
 
@@ -84,10 +84,8 @@ def clean_lines(lines: list[str], pages: list[int | None]) -> CleanLines:
     text = [None if i in dropped else line.strip() for i, line in enumerate(lines)]
     content = [i for i, t in enumerate(text) if t]
     pairs = list(zip(content, content[1:]))
-    breaks = _find_breaks(text, pairs)
-    edges = {(i, -1) for i, _ in breaks} | {(j, 0) for _, j in breaks}
     # footers count as evidence: "innovationsdagsorden" written whole in the running title is a real word
-    judge = SplitJudge(DocEvidence.from_lines([line.strip() for line in lines], edges))
+    judge = build_judge([line.strip() for line in lines], _find_breaks(text, pairs))
     hyphenated = Counter(m.lower() for t in text if t for m in re.findall(r"\w+-\w+", t))
 
     joins: list[Join] = []
@@ -120,10 +118,15 @@ def clean_lines(lines: list[str], pages: list[int | None]) -> CleanLines:
     return _collapse(text, pages, removed, joins, sorted(dropped))
 
 
-def _find_breaks(text: list[str | None], pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Line pairs where a word could be split: a line ending in a word (or word + "-"), then a lower-case one."""
-    return [(i, j) for i, j in pairs if _STARTS_LOWER.match(text[j])
-            and (_ENDS_WORD.search(text[i]) or _ENDS_HYPHEN.search(text[i]))]
+def _find_breaks(text: list[str | None], pairs: list[tuple[int, int]]) -> list[tuple[int, int, str, str]]:
+    """Where a word could be split: a line ending in a word (or word + "-"), then a lower-case one."""
+    breaks = []
+    for i, j in pairs:
+        right = _STARTS_LOWER.match(text[j])
+        left = _ENDS_HYPHEN.search(text[i]) or _ENDS_WORD.search(text[i])
+        if right and left:
+            breaks.append((i, j, left.group(1), right.group(1)))
+    return breaks
 
 
 def _decide(line: str, following: str, i: int, judge: SplitJudge, hyphenated: Counter) -> Join | None:

@@ -26,7 +26,7 @@ FUNCTION_WORDS = frozenset("""
 af al alle alt anden andet andre at bag blandt gennem ifølge imod inden indtil langs omkring trods bare begge blev blive bliver blevet både da de dem den denne der deres
 dermed derfor det dette dig din dine dit du efter eller en end endnu ens er et ethvert fordi for fra før ham han
 hans har havde have hende hendes her hermed heller hos hun hvad hvem hver hvert hvilke hvilken hvilket hvis
-hvor hvordan hvorfor hvornår hvorimod i igen ikke ind ingen intet ja jeg jer jo kan kun kunne man med meget mellem men
+hvor hvordan hvorfor hvornår hvorimod i igen mens ikke ind ingen intet ja jeg jer jo kan kun kunne man med meget mellem men
 mere mest mig min mine mit mod må måske mod ned nej nogen noget nogle nok nu når og også om op os over på
 samme samt selv selvom sig sin sine sit skal skulle som så sådan sådanne sådant til ud uden under var ved via vi vil
 ville vor vore vores vort være været""".split())
@@ -81,6 +81,7 @@ class DocEvidence:
     bigrams: Counter = field(default_factory=Counter)
     stems: set[str] = field(default_factory=set)
     sorted_words: list[str] = field(default_factory=list)
+    halves: Counter = field(default_factory=Counter)  # words at breaks judged to be word boundaries
 
     @classmethod
     def from_lines(cls, lines: list[str], edges: set[tuple[int, int]]) -> "DocEvidence":
@@ -97,6 +98,17 @@ class DocEvidence:
         ev.stems = {stem(w) for w in ev.words if len(w) > 3}
         ev.sorted_words = sorted(ev.words)
         return ev
+
+    def add(self, words: list[str], standalone: bool = True) -> None:
+        """Add words found whole; `standalone=False` adds them to prefix and stem evidence only."""
+        for w in words:
+            if standalone:
+                self.words[w] += 1
+            else:
+                self.halves[w] += 1
+            if len(w) > 3:
+                self.stems.add(stem(w))
+        self.sorted_words = sorted(set(self.sorted_words) | set(words))
 
     def has_prefix(self, prefix: str) -> bool:
         """True when some word written whole in the document starts with `prefix`."""
@@ -152,16 +164,46 @@ class SplitJudge:
         return False
 
     def modifier(self, left: str) -> bool:
-        """`left` ends in the linking -s and the document writes it as the first part of longer words
-        ("arbejds" in "arbejdsgange"), never alone."""
-        return len(left) >= 4 and left.endswith("s") and self.ev.has_prefix(left) and not self.ev.words[left]
+        """`left` ends in the linking -s of compounds and the document writes it as the first part of longer
+        words more often than alone ("ledelses": "ledelsesniveau", "ledelseskæden"...), so it is not a
+        genitive ("borgernes", "deres") or a passive ("fremmes")."""
+        if len(left) < 4 or not left.endswith("s") or self.zipf.get(left, 0.0) >= 4.5:
+            return False
+        words = self.ev.sorted_words
+        uses = 0
+        for k in range(bisect_left(words, left), len(words)):
+            w = words[k]
+            if not w.startswith(left):
+                break
+            rest = w[len(left):]
+            if len(rest) >= 3 and (self.known(rest) or self._lexeme(rest)):
+                uses += self.ev.words[w]
+        return uses > self.ev.words[left]
+
+    def linking_s(self, left: str) -> bool:
+        """A known noun ending in a consonant + the linking -s ("indhold|s"); an -e before the s marks a
+        passive or a genitive ("fremmes", "andres"), -ens/-ets/-nes a definite genitive ("kommunens")."""
+        base = left[:-1]
+        return (left.endswith("s") and len(base) >= 4 and base[-1] not in "aeiouyæøå"
+                and not base.endswith(("en", "et", "ne")) and self.known(base))
+
+    def head(self, right: str) -> bool:
+        """`right` ends longer words of the document ("analyse" in "dataanalyse"): it heads compounds."""
+        if len(right) < 4:
+            return False
+        for w in self.ev.sorted_words:
+            if len(w) >= len(right) + 3 and w.endswith(right) and self._modifier_known(w[: len(w) - len(right)]):
+                return True
+        return False
 
     # -- evidence for the joined form -----------------------------------------------------------
     def strong_evidence(self, left: str, right: str) -> bool:
         """The document writes the joined word (or a form of its stem that spans the break) whole."""
         joined = left + right
-        if self.ev.words[joined] > self.ev.bigrams[(left, right)]:
+        if self.ev.words[joined] + self.ev.halves[joined] > self.ev.bigrams[(left, right)]:
             return True
+        if len(right) >= 4 and self.ev.has_prefix(left + right[:4]):
+            return True  # "ny|tænke": "nytænkning" is written whole
         s = stem(joined)
         return len(s) > len(left) + 1 and s in self.ev.stems
 
@@ -189,8 +231,13 @@ class SplitJudge:
             return True
         left_kind, right_kind = self.word_kind(left), self.word_kind(right)
         if left in FUNCTION_WORDS:
-            # "til|gange" may be "tilgange" or "til gange": only the document's own usage decides
-            return left in PARTICLES and right not in FUNCTION_WORDS and self.strong_evidence(left, right)
+            # "til|gange" may be "tilgange" or "til gange": the document's own usage decides, or the particle
+            # compound being more common in Danish than the right word alone ("under|streger")
+            return (left in PARTICLES and right not in FUNCTION_WORDS
+                    and (self.strong_evidence(left, right) or self.zipf.get(left + right, 0.0) > self.zipf.get(right, 0.0)))
+        if right not in FUNCTION_WORDS and (self.modifier(left) or
+                                            (left_kind != "word" and self.linking_s(left) and self.head(right))):
+            return True
         if right_kind == "fragment":
             # short unknown strings are not words ("kes", "ler"); a long one may be a rare word
             return left_kind == "fragment" or len(right) <= 4 or self.some_evidence(left, right)
@@ -212,3 +259,26 @@ class SplitJudge:
         if right_kind == "plausible":
             return self.some_evidence(left, right)
         return self.strong_evidence(left, right)
+
+
+def build_judge(lines: list[str], breaks: list[tuple[int, int, str, str]]) -> SplitJudge:
+    """A judge for the line `breaks` (line, next line, left word, right word) of a document.
+
+    Words at a break are no evidence at first (they may be fragments). After a first look, the halves of
+    breaks judged to be word boundaries ("er|risikoavers") and the joined forms of split words
+    ("kommunaldirektørfor|eningen") are added as words written whole, and the judge looks again."""
+    edges = {(i, -1) for i, _, _, _ in breaks} | {(j, 0) for _, j, _, _ in breaks}
+    evidence = DocEvidence.from_lines(lines, edges)
+    first = SplitJudge(evidence)
+    joined_forms: list[str] = []
+    halves: list[str] = []
+    for _, _, left, right in breaks:
+        joined = first.should_join(left, right)
+        left, right = left.lower(), right.lower()
+        if joined:
+            joined_forms.append(left + right)
+        else:
+            halves += [left, right]
+    evidence.add(joined_forms)
+    evidence.add(halves, standalone=False)  # a missed split must not make its halves look like words
+    return SplitJudge(evidence)
