@@ -12,7 +12,7 @@ from dataclasses import replace
 from ingest.lines import Line, strip_span
 from ingest.types import Quote
 
-_SPEAKER = r"(?P<kind>[A-ZÆØÅa-zæøå][a-zæøå]+)\s+(?P<role>topleder|topchef|leder|direktør|chef)"
+_SPEAKER = r"(?P<kind>[A-ZÆØÅa-zæøå][a-zæøå]+)\s+(?P<role>topleder|topchef|leder|direktør|chef|leader|manager|director|executive)"
 BODY_ATTRIBUTION = re.compile(r"\(\s*" + _SPEAKER + r"\s*\)")
 PULL_ATTRIBUTION = re.compile(r"^[-–—]\s*" + _SPEAKER + r"\s*$")
 _OPENERS = "“«„"

@@ -22,7 +22,7 @@ january february march june july october
 _END = re.compile(r"[.!?…]+[”\"’)\]»]*(?=\s)")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 _BULLET = re.compile(r"\n[ \t]*(?=[•·▪◦])")
-_STARTS_SENTENCE = re.compile(r"[A-ZÆØÅÄÖÜÉ0-9“”\"«(•#–-]")
+_STARTS_SENTENCE = re.compile(r"[A-ZÆØÅÄÖÜÉ0-9“”\"«(\[•#–-]")
 
 
 def _is_boundary(text: str, end: int, match: re.Match[str]) -> bool:
