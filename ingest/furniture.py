@@ -14,6 +14,8 @@ _SENTENCE_MARK = re.compile(r"[.,:;!?“”\"()]")
 _LIST_MARK = re.compile(r"^([•·▪*#]|\d+[.)])")
 _LABEL_MAX_CHARS = 80  # a map label or figure label: short lines naming things, not a phrase
 _LABEL_CLOUD_MIN = 4  # this many labels in a row make a figure, not text
+_LABEL_LINE_CHARS = 32
+_LABEL_RUN_LINES = 6  # a title runs to three short lines at most; six in a row are a map or a figure
 
 
 def _line_key(text: str) -> str:
@@ -27,7 +29,8 @@ def _block_key(block: list[Line]) -> str:
 
 def _is_label(block: list[Line]) -> bool:
     joined = " ".join(line.text for line in block)
-    return (len(joined) <= _LABEL_MAX_CHARS and len(block) <= 5 and all(len(l.text) <= 32 for l in block)
+    return (len(joined) <= _LABEL_MAX_CHARS and len(block) <= 5
+            and all(len(line.text) <= _LABEL_LINE_CHARS for line in block)
             and not _SENTENCE_MARK.search(joined) and not _LIST_MARK.match(joined))
 
 
@@ -45,6 +48,22 @@ def _blocks(lines: list[Line]) -> list[list[Line]]:
     return blocks
 
 
+def _label_lines(lines: list[Line]) -> list[tuple[int, int]]:
+    """Runs of many short label lines, found line by line (text extracted without blank lines between labels)."""
+    spans: list[tuple[int, int]] = []
+    run: list[Line] = []
+    for line in lines + [None]:
+        if line is not None and line.blank:
+            continue
+        if line is not None and _is_label([line]) and len(line.text) <= _LABEL_LINE_CHARS:
+            run.append(line)
+            continue
+        if len(run) >= _LABEL_RUN_LINES:
+            spans.extend((l.start, l.end) for l in run)
+        run = []
+    return spans
+
+
 def find_furniture(lines: list[Line]) -> list[tuple[int, int]]:
     """Spans (start, end) of furniture, in document order."""
     line_counts = Counter(_line_key(line.text) for line in lines if len(line.text) <= 80 and _line_key(line.text))
@@ -57,6 +76,7 @@ def find_furniture(lines: list[Line]) -> list[tuple[int, int]]:
             spans.extend((block[0].start, block[-1].end) for block, is_label in run if is_label)
         run.clear()
 
+    spans.extend(_label_lines(lines))
     for block in _blocks(lines):
         key = _block_key(block)
         noise = (not key or (len(block) == 1 and line_counts[_line_key(block[0].text)] > 1)

@@ -82,7 +82,7 @@ class _Layout:
             return True
         return bool(_ENDS_BLOCK.search(self.lines[before].text)) or self.candidate(before, need_prose=False) is not None
 
-    def candidate(self, index: int, need_prose: bool = True) -> int | None:
+    def candidate(self, index: int, need_prose: bool = True, depth: int = 0) -> int | None:
         """Index of the last line of a heading starting at `index`, or None."""
         line = self.lines[index]
         if not self._content(index):
@@ -102,11 +102,14 @@ class _Layout:
         if self._content(last + 1) and re.match(r"^([a-zæøåäöü]|[–-]\s)", self.lines[last + 1].text):
             return None  # the "title" runs on into a sentence: it is a line of body text
         last_word = title.split()[-1].lower()
-        runs_on = last > index or (index > 0 and not self.lines[index - 1].blank)
+        # A line ending in "for"/"med" reads as a title only when it is set apart: after a blank line, or
+        # clearly shorter than a full column line (a body line that happens to end a sentence fills the column).
+        runs_on = last > index or (index > 0 and not self.lines[index - 1].blank
+                                   and len(line.text) >= 0.8 * self.typical)
         if (last_word in _BINDING_WORDS or (runs_on and last_word in _FUNCTION_WORDS)
                 or self._after_caption(index)):
             return None
-        if need_prose and not self._prose_follows(last + 1):
+        if need_prose and not self._prose_follows(last + 1, depth):
             return None
         return last
 
@@ -129,12 +132,17 @@ class _Layout:
             index += 1
         return None
 
-    def _prose_follows(self, index: int) -> bool:
+    def _prose_follows(self, index: int, depth: int = 0) -> bool:
+        """Body text starts after `index`, or (once) a sub-heading that is itself followed by body text."""
         start = self._next_content(index)
         if start is None:
             return False
-        if not re.match(r"^[A-ZÆØÅ“”\"#0-9]", self.lines[start].text):
+        first = self.lines[start].text
+        if not re.match(r"^[A-ZÆØÅ“”\"#0-9]", first):
             return False
+        if len(first) < 0.6 * self.typical and not re.search(r"[.!?:]$", first):
+            # A short line without a full stop is a label or another title, not prose.
+            return depth == 0 and self.candidate(start, depth=1) is not None
         run, i = [], start
         while i < len(self.lines) and self._content(i) and len(run) < 8:
             run.append(self.lines[i].text)

@@ -12,7 +12,8 @@ from dataclasses import replace
 from ingest.lines import Line, strip_span
 from ingest.types import Quote
 
-_SPEAKER = r"(?P<kind>[A-ZÆØÅa-zæøå][a-zæøå]+)\s+(?P<role>topleder|topchef|leder|direktør|chef|leader|manager|director|executive)"
+_ROLES = "topleder|topchef|leder|direktør|chef|leader|manager|director|executive"
+_SPEAKER = r"(?P<kind>[A-ZÆØÅa-zæøå][a-zæøå]+)\s+(?P<role>" + _ROLES + ")"
 BODY_ATTRIBUTION = re.compile(r"\(\s*" + _SPEAKER + r"\s*\)")
 PULL_ATTRIBUTION = re.compile(r"^[-–—]\s*" + _SPEAKER + r"\s*$")
 _OPENERS = "“«„"
@@ -62,8 +63,10 @@ def _body_quotes(text: str) -> list[Quote]:
     return quotes
 
 
-def _pull_quotes(lines: list[Line], text: str) -> list[Quote]:
-    quotes: list[Quote] = []
+def _pull_quotes(lines: list[Line], text: str) -> list[tuple[Quote, list[int]]]:
+    """Call-out boxes, each with the line starts where its words may begin (when no blank line sets the box
+    off from the text above, the box is trimmed later to the part that repeats another quote)."""
+    quotes: list[tuple[Quote, list[int]]] = []
     for line in lines:
         match = PULL_ATTRIBUTION.match(line.text)
         if not match:
@@ -81,8 +84,24 @@ def _pull_quotes(lines: list[Line], text: str) -> list[Quote]:
             first -= 1
         start, end = strip_span(text, lines[first].start, lines[i].end)
         speaker = normalise_speaker(match.group("kind"), match.group("role"))
-        quotes.append(Quote(start=lines[first].start, end=line.end, speaker=speaker, text=text[start:end], pull=True))
+        quote = Quote(start=lines[first].start, end=line.end, speaker=speaker, text=text[start:end], pull=True)
+        quotes.append((quote, [lines[k].start for k in range(first, i + 1)]))
     return quotes
+
+
+def _trim_pull(pull: Quote, starts: list[int], others: list[str], text: str) -> Quote:
+    """The longest tail of the box whose words appear in another quote, marked duplicate; else the box as found
+    (then a repeat only if it holds most of another quote: the box may have dropped a few words)."""
+    words_end = strip_span(text, pull.start, pull.end)[1]
+    words_end = text.rfind("\n", pull.start, words_end) if "\n" in text[pull.start:words_end] else words_end
+    for start in starts:
+        words = text[start:words_end].strip()
+        key = quote_key(words)
+        if key and any(key in other for other in others):
+            return replace(pull, start=start, text=words, duplicate=True)
+    key = quote_key(pull.text)
+    return replace(pull, duplicate=bool(key) and any(other in key and len(other) > 0.8 * len(key)
+                                                      for other in others if other))
 
 
 def _without_gaps(quote: Quote, gaps: tuple[tuple[int, int], ...], text: str) -> Quote:
@@ -99,19 +118,18 @@ def _without_gaps(quote: Quote, gaps: tuple[tuple[int, int], ...], text: str) ->
 
 def find_quotes(lines: list[Line], text: str) -> list[Quote]:
     """All attributed quotes in document order; repeats marked `duplicate`, boxes inside quotes made gaps."""
-    pulls = _pull_quotes(lines, text)
+    found_pulls = _pull_quotes(lines, text)
+    raw_body = _body_quotes(text)
+    pulls: list[Quote] = []
+    for pull, starts in found_pulls:
+        # Compare with body quotes that do not enclose the box (one printed inside a quote is not its repeat).
+        others = [quote_key(q.text) for q in raw_body if not q.start < pull.end < q.end]
+        others += [quote_key(p.text) for p in pulls]
+        pulls.append(_trim_pull(pull, starts, others, text))
     body = []
-    for quote in _body_quotes(text):
+    for quote in raw_body:
         gaps = tuple((p.start, p.end) for p in pulls if quote.start < p.start and p.end < quote.end)
         body.append(_without_gaps(quote, gaps, text) if gaps else quote)
     keys = [quote_key(q.text) for q in body]
-    result: list[Quote] = []
-    for index, quote in enumerate(body):
-        result.append(replace(quote, duplicate=bool(keys[index]) and keys[index] in keys[:index]))
-    for index, pull in enumerate(pulls):
-        key = quote_key(pull.text)
-        others = keys + [quote_key(p.text) for p in pulls[:index]]
-        repeated = bool(key) and any(key in other or (other in key and len(other) > 0.8 * len(key))
-                                     for other in others if other)
-        result.append(replace(pull, duplicate=repeated))
-    return sorted(result, key=lambda q: q.start)
+    result = [replace(q, duplicate=bool(keys[i]) and keys[i] in keys[:i]) for i, q in enumerate(body)]
+    return sorted(result + pulls, key=lambda q: q.start)
