@@ -61,9 +61,9 @@ class RetrievalSettings(_Group):
                        description="Chunks handed from retrieval to answering.")
     rrf_k: int = Field(60, ge=1, validation_alias=_env("RAPPORTBOT_RRF_K"),
                        description="Reciprocal-rank-fusion constant.")
-    dense_weight_da: float = Field(1.0, ge=0, validation_alias=_env("RAPPORTBOT_DENSE_WEIGHT_DA"),
+    dense_weight_da: float = Field(3.0, ge=0, validation_alias=_env("RAPPORTBOT_DENSE_WEIGHT_DA"),
                                    description="Weight of dense ranks in the fusion for Danish questions.")
-    dense_weight_en: float = Field(2.0, ge=0, validation_alias=_env("RAPPORTBOT_DENSE_WEIGHT_EN"),
+    dense_weight_en: float = Field(6.0, ge=0, validation_alias=_env("RAPPORTBOT_DENSE_WEIGHT_EN"),
                                    description="Weight of dense ranks for English questions (lexical barely helps across languages).")
     rerank: bool = Field(False, validation_alias=_env("RAPPORTBOT_RERANK"),
                          description="Rerank fused candidates by embedding similarity of their best sentences.")
