@@ -4,7 +4,10 @@ report word that starts or ends with it, and the other way round (both at least 
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
+
+_STEM_LOCK = threading.Lock()  # PyStemmer objects are not thread-safe
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 
@@ -39,7 +42,8 @@ def tokens(text: str) -> list[str]:
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return _stemmer().stemWord(word)
+    with _STEM_LOCK:
+        return _stemmer().stemWord(word)
 
 
 def content_terms(text: str) -> list[str]:

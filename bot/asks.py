@@ -1,0 +1,74 @@
+"""What kind of answer a question asks for (a count, an amount, a percentage, a date, a name, a list), and
+whether a passage holds that kind of thing at all. Used twice: extractive answers prefer sentences that hold
+it, and a question whose kind no candidate sentence holds is refused ("Hvor meget koster ..." when no nearby
+sentence has an amount)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+NUMBER_WORDS = {
+    "to": 2, "tre": 3, "fire": 4, "fem": 5, "seks": 6, "syv": 7, "otte": 8, "ni": 9, "ti": 10,
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+}
+_NUMBER_WORDS_ANY = r"(?:en|et|én|to|tre|fire|fem|seks|syv|otte|ni|ti|elleve|tolv|tyve|halvdelen|" \
+                    r"one|two|three|four|five|six|seven|eight|nine|ten|half)"
+
+_ASKS = {
+    "percent": re.compile(r"\b(?:procent\w*|pct|percent\w*|percentage|andel\w*|share|proportion)\b|%", re.I),
+    "amount": re.compile(r"\b(?:hvor\s+(?:mange|meget|store?)\s+(?:penge|kroner|kr|midler|millioner|mio)|"
+                         r"hvor\s+meget\s+(?:koster|kostede|bruge\w*|bruger|brugte|investere\w*|spare\w*|spar\w*)|"
+                         r"hvor\s+meget\s+(?:\w+\s+){0,4}(?:penge|kroner|koster|bruge\w*|bruger|investere\w*)\b|"
+                         r"how\s+much\b(?!\s+(?:time|of|more|do\s+\w+\s+(?:say|know|talk)))|"
+                         r"(?:spend|spent|spending|invest\w*)\s+(?:\w+\s+){0,3}(?:money|dkk|kroner)|budget(?:tet|ter)?\b|beløb\w*|omkostning\w*|kost(?:er|ede)\b|"
+                         r"\bcosts?\b|\bprice\b|\bpris(?:en)?\b|\bfunding\b|\bbevilling\w*)", re.I),
+    "date": re.compile(r"\b(?:hvornår|hvilket\s+år|hvilken\s+dato|hvilken\s+måned|årstal|when|what\s+year|"
+                       r"which\s+year|what\s+date|in\s+what\s+year)\b", re.I),
+    "count": re.compile(r"\b(?:hvor\s+mange|antal(?:let)?|how\s+many|number\s+of)\b", re.I),
+    "name": re.compile(r"\b(?:hvem|hvad\s+hed\w*|hvad\s+hedder|who|whom|what\s+is\s+the\s+name|navn\w*|name[sd]?)\b", re.I),
+}
+_HOLDS = {
+    "percent": re.compile(r"\d\s*(?:%|pct|procent)|\bhalvdelen\b|\bhalf\b", re.I),
+    "amount": re.compile(r"\d[\d.,]*\s*(?:kr\b|kroner|mio\b|mio\.|millioner|milliarder|mia\b|mia\.|mdr)|"
+                         r"\d[\d.,]*\s*-\s*\d+\s*(?:mio|millioner)", re.I),
+    "date": re.compile(r"\b(?:1[89]\d\d|20\d\d)\b|\b(?:januar|februar|marts|april|maj|juni|juli|august|september|"
+                       r"oktober|november|december)\b", re.I),
+    "count": re.compile(rf"\d|\b{_NUMBER_WORDS_ANY}\b", re.I),
+    # A capitalised word that does not open the sentence, or an acronym: a name of a person, body or place.
+    "name": re.compile(r"(?<=[^.!?:\s“\"]\s)[A-ZÆØÅ][a-zæøå]+|\b[A-ZÆØÅ]{2,}\b"),
+}
+_LIST = re.compile(
+    r"\b(?:hvilke|hvad\s+er\s+de|nævn|list|which|what\s+are\s+the|name\s+the|opremse?)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Asks:
+    kind: str | None  # "percent" | "amount" | "date" | "count" | "name" | None (open question)
+    list_size: int | None  # "de seks opmærksomhedspunkter" -> 6
+    is_list: bool
+
+
+def _list_size(question: str) -> int | None:
+    for word in re.findall(r"[^\W_]+", question.lower()):
+        if word in NUMBER_WORDS and word not in {"to", "ti"}:  # "to" is also a preposition, "ti" rare
+            return NUMBER_WORDS[word]
+        if word.isdigit() and 2 <= int(word) <= 10:
+            return int(word)
+    match = re.search(r"\b(?:de|the)\s+(to|ti)\b", question.lower())
+    return NUMBER_WORDS[match.group(1)] if match else None
+
+
+def what_is_asked(question: str) -> Asks:
+    kind = next((k for k, pattern in _ASKS.items() if pattern.search(question)), None)
+    size = _list_size(question)
+    is_list = bool(size) and bool(_LIST.search(question) or re.search(r"\b(?:de|the)\s+\w+\s+\w+", question, re.I))
+    if kind == "count" and size:
+        kind = None  # "hvilke tre udfordringer ..." names the count; it asks for the items
+    return Asks(kind=kind, list_size=size, is_list=is_list)
+
+
+def holds(kind: str | None, text: str) -> bool:
+    """Does `text` hold the kind of thing asked for? (True for open questions.)"""
+    if kind is None:
+        return True
+    return bool(_HOLDS[kind].search(text))

@@ -1,0 +1,77 @@
+"""Turn chosen spans into the answer text and its citations.
+
+The answer is one lead line in the question's language, built only from the top quote's own words (or, for
+a list, the section titles), then the numbered quotes verbatim. No fact is added that the quotes do not hold.
+Every citation is checked against the document's clean text before it is shown.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from bot.types import Citation
+from ingest.types import Chunk
+
+LEAD_MAX = 220
+_LEADS = {
+    "da": "Ifølge rapporten: {lead}",
+    "en": "According to the report (quoted in Danish): {lead}",
+}
+_LIST_LEADS = {
+    "da": "Rapporten nævner {n}:",
+    "en": "The report lists {n} (quoted in Danish):",
+}
+
+
+def _clip(text: str, limit: int = LEAD_MAX) -> str:
+    """`text` on one line, cut at a word boundary with an ellipsis when longer than `limit`."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[:limit].rsplit(" ", 1)[0].rstrip(",;:–-")
+    return cut + " …"
+
+
+def _first_sentence(text: str) -> str:
+    flat = " ".join(text.split()).strip("“”\" ")
+    for mark in (". ", "? ", "! "):
+        at = flat.find(mark)
+        if 40 <= at:
+            return flat[: at + 1]
+    return flat
+
+
+def make_citation(store: Any, n: int, chunk: Chunk, start: int, end: int, speaker: str | None,
+                  nearest: bool = False) -> Citation | None:
+    """A citation of document offsets [start, end), or None when the span is not verbatim (never shown)."""
+    document = store.documents.get(chunk.doc_id)
+    clean = getattr(document, "clean_text", None) if document is not None else None
+    if clean is None:
+        return None
+    quote = clean[start:end].strip()
+    if not quote:
+        return None
+    start = clean.index(quote, start)
+    page_at = getattr(document, "page_at", None)
+    page = (page_at(start) if page_at else None) or chunk.page
+    return Citation(n=n, quote=quote, section=chunk.section, page=page, speaker=speaker,
+                    chunk_id=chunk.id, text=chunk.text, start=start, doc_id=chunk.doc_id, nearest=nearest)
+
+
+def quote_lines(citations: list[Citation]) -> str:
+    lines = []
+    for c in citations:
+        body = " ".join(c.quote.split())
+        if not body.startswith(("“", "\"", "”")):
+            body = f"“{body}”"
+        lines.append(f"[{c.n}] {body}")
+    return "\n".join(lines)
+
+
+def compose_answer(language: str, citations: list[Citation]) -> str:
+    lead = _LEADS["en" if language == "en" else "da"].format(lead=_clip(_first_sentence(citations[0].quote)))
+    return f"{lead} [1]\n\n{quote_lines(citations)}"
+
+
+def compose_list(language: str, citations: list[Citation]) -> str:
+    lead = _LIST_LEADS["en" if language == "en" else "da"].format(n=len(citations))
+    return f"{lead}\n\n{quote_lines(citations)}"

@@ -1,0 +1,118 @@
+"""The extractive answer engine: question -> retrieval -> spans -> refusal check -> answer with citations."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.asks import Asks
+from bot.compose import compose_answer, compose_list, make_citation
+from bot.extractive import Span, score_spans, select_spans
+from bot.filters import filters_for
+from bot.followup import ResolvedQuestion, resolve_followup
+from bot.language import detect_language, language_scores
+from bot.lists import MAX_ITEMS, structured_list
+from bot.prompts import refusal_phrase
+from bot.refusal import Verdict, judge
+from bot.retrieval import Query, ScoredChunk, embed, retrieve
+from bot.types import Answer, Citation
+
+SCORE_MARGIN = 0.05  # further quotes must score within this of the best one
+NEAREST_SHOWN = 3
+_NEAREST_INTRO = {"da": "De nærmeste steder i rapporten er:", "en": "The nearest passages in the report are:"}
+
+
+@dataclass
+class Prepared:
+    """A question made ready: resolved follow-up, language, filters, query vector and retrieved chunks."""
+
+    question: str
+    resolved: ResolvedQuestion
+    query: Query
+    hits: list[ScoredChunk]
+    question_for_llm: str
+
+
+@dataclass
+class EngineResult:
+    answer: Answer
+    verdict: Verdict | None
+    spans: list[Span]
+
+
+def question_language(resolved: ResolvedQuestion) -> str:
+    """The follow-up's own language when it shows one clearly, else the earlier question's."""
+    if resolved.previous is not None and abs(language_scores(resolved.focus)) < 2.0:
+        return detect_language(resolved.previous)
+    return detect_language(resolved.focus)
+
+
+def prepare(store: Any, settings: Any, question: str, history: list[dict] | None,
+            condensed: str | None = None) -> Prepared:
+    """Resolve the follow-up (or take the LLM's condensed question), then retrieve."""
+    resolved = resolve_followup(question, history)
+    if condensed and condensed.strip() and condensed.strip() != question:
+        # The LLM rewrote the follow-up as a standalone question: retrieve for that.
+        resolved = ResolvedQuestion(text=condensed.strip(), focus=question,
+                                    previous=resolved.previous or condensed.strip())
+    language = question_language(resolved)
+    query = Query(text=resolved.text, language=language, filters=filters_for(resolved.focus, resolved.previous))
+    query.vector = embed(store, resolved.text)
+    hits = retrieve(store, settings, query)
+    return Prepared(question=question, resolved=resolved, query=query, hits=hits,
+                    question_for_llm=condensed or resolved.text)
+
+
+def _citations(store: Any, spans: list[Span], nearest: bool = False) -> list[Citation]:
+    citations: list[Citation] = []
+    for span in spans:
+        citation = make_citation(store, len(citations) + 1, span.chunk, span.chunk.start + span.start,
+                                 span.chunk.start + span.end, span.speaker, nearest=nearest)
+        if citation is not None:
+            citations.append(citation)
+    return citations
+
+
+def refusal_text(language: str, citations: list[Citation]) -> str:
+    from bot.compose import quote_lines
+
+    text = refusal_phrase(language)
+    if citations:
+        text += f" {_NEAREST_INTRO['en' if language == 'en' else 'da']}\n\n{quote_lines(citations)}"
+    return text
+
+
+def extractive_answer(store: Any, settings: Any, prepared: Prepared, asks: Asks) -> EngineResult:
+    query, hits = prepared.query, prepared.hits
+    language = query.language
+    spans = score_spans(store, query, hits, asks)
+    verdict = judge(store, query, asks, hits, spans)
+    if verdict.refused:
+        nearest = _citations(store, select_spans(spans, NEAREST_SHOWN, margin=1.0), nearest=True)
+        answer = Answer(question=prepared.question, language=language, mode="extractive", refused=True,
+                        answer=refusal_text(language, nearest), citations=nearest)
+        return EngineResult(answer, verdict, spans)
+    items = structured_list(store, hits, asks)
+    if items:
+        citations = []
+        for item in items[:MAX_ITEMS]:
+            chunk_speaker = None
+            citation = make_citation(store, len(citations) + 1, item.chunk, item.start, item.end, chunk_speaker)
+            if citation is not None:
+                citation.section = item.section
+                citations.append(citation)
+        if citations:
+            answer = Answer(question=prepared.question, language=language, mode="extractive", refused=False,
+                            answer=compose_list(language, citations), citations=citations)
+            return EngineResult(answer, verdict, spans)
+    limit = settings.answer.max_quotes
+    if asks.list_size:
+        limit = max(limit, min(asks.list_size, MAX_ITEMS))
+    chosen = select_spans(spans, limit, margin=SCORE_MARGIN)
+    citations = _citations(store, chosen)
+    if not citations:
+        answer = Answer(question=prepared.question, language=language, mode="extractive", refused=True,
+                        answer=refusal_text(language, []))
+        return EngineResult(answer, verdict, spans)
+    answer = Answer(question=prepared.question, language=language, mode="extractive", refused=False,
+                    answer=compose_answer(language, citations), citations=citations)
+    return EngineResult(answer, verdict, spans)

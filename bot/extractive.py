@@ -1,0 +1,211 @@
+"""Extractive answers: the few spans of the retrieved chunks that best answer the question, verbatim.
+
+Each sentence of the top chunks is scored by the cosine of its precomputed e5 passage vector with the query
+vector, plus the IDF-weighted share of the question's content words it holds (stemmed, compound-aware), plus
+a small bonus when it holds what the question asks for (a number for "hvor mange ...") and a small prior
+from the chunk's retrieval rank. A span may run over the next sentence when the first is short, ends with
+":" or is cut inside an interview quote; an attributed quote “...” (Kommunal topleder) of modest length is
+cited whole. Spans are then picked by maximal marginal relevance, skipping near-duplicates (the report
+prints several quotes twice, once as a call-out box).
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from bot.asks import Asks, holds
+from bot.retrieval import ChunkMatrix, Query, ScoredChunk
+from bot.terms import content_terms, stem_set, term_matches
+from ingest.types import Chunk
+
+LEXICAL_WEIGHT = 0.12  # weight of IDF-weighted term coverage next to the cosine (e5 cosines span ~0.75-0.92)
+KIND_BONUS = 0.03  # the sentence holds what is asked for (a number, an amount, a date, a name)
+RANK_PRIOR = 0.02  # the best-retrieved chunk's sentences get this much more than the last one's
+CHUNKS_SCANNED = 6
+SHORT_SPAN = 70  # characters: a shorter sentence takes the next one along
+WHOLE_QUOTE_MAX = 480  # an attributed quote up to this long is cited whole
+MMR_LAMBDA = 0.5
+DUPLICATE_COSINE = 0.95
+DUPLICATE_FUZZ = 85
+
+_ATTRIBUTED = re.compile(r"[“”\"]([^“”\"]{15,}?)[”\"]\s*\(\s*(?P<who>[A-ZÆØÅ][a-zæøå]+ (?:topleder|topchef|leder|direktør|chef))\s*\)")
+_PULL_BOX = re.compile(r"\n\s*[-–—]\s*[A-ZÆØÅ][a-zæøå]+ topleder")
+
+
+@dataclass
+class Span:
+    """A citable stretch of one chunk: `start`/`end` are offsets into chunk.text."""
+
+    chunk: Chunk
+    start: int
+    end: int
+    score: float
+    vector: np.ndarray | None
+    speaker: str | None = None
+    sentence_scores: list[float] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text[self.start:self.end]
+
+
+class TermWeights:
+    """Inverse document frequency of question terms over the chunks (compound-aware), cached per store."""
+
+    def __init__(self, index: ChunkMatrix):
+        self.n = len(index.chunks)
+        self.chunk_stems = [stem_set(c.text) for c in index.chunks]
+        vocabulary: dict[str, set[int]] = {}
+        for i, stems in enumerate(self.chunk_stems):
+            for word in stems:
+                vocabulary.setdefault(word, set()).add(i)
+        self.vocabulary = vocabulary
+        self._idf: dict[str, float] = {}
+
+    def document_frequency(self, term: str) -> int:
+        if term in self.vocabulary and (len(term) < 5 or term.isdigit()):
+            return len(self.vocabulary[term])
+        hits: set[int] = set(self.vocabulary.get(term, ()))
+        if len(term) >= 5 and not term.isdigit():
+            for word, chunks in self.vocabulary.items():
+                if len(word) >= 5 and (word.startswith(term) or word.endswith(term)
+                                       or term.startswith(word) or term.endswith(word)):
+                    hits |= chunks
+        return len(hits)
+
+    def idf(self, term: str) -> float:
+        if term not in self._idf:
+            self._idf[term] = math.log(1 + self.n / (1 + self.document_frequency(term)))
+        return self._idf[term]
+
+
+_weights_cache: dict[int, tuple[ChunkMatrix, TermWeights]] = {}
+
+
+def term_weights(store: Any) -> TermWeights:
+    index = ChunkMatrix.of(store)
+    cached = _weights_cache.get(id(index))
+    if cached is None or cached[0] is not index:
+        cached = _weights_cache[id(index)] = (index, TermWeights(index))
+        if len(_weights_cache) > 4:
+            _weights_cache.pop(next(iter(_weights_cache)))
+    return cached[1]
+
+
+def lexical_overlap(terms: list[str], weights: TermWeights, text: str) -> float:
+    """IDF-weighted share of `terms` present in `text` (0..1)."""
+    if not terms:
+        return 0.0
+    stems = stem_set(text)
+    total = sum(weights.idf(t) for t in terms)
+    found = sum(weights.idf(t) for t in terms if term_matches(t, stems))
+    return found / total if total else 0.0
+
+
+def _normalised(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm else vector
+
+
+def _quote_regions(chunk: Chunk) -> list[tuple[int, int, str]]:
+    """Attributed quotes inside the chunk: (start, end, speaker), end just after the closing mark."""
+    regions = []
+    for match in _ATTRIBUTED.finditer(chunk.text):
+        close = match.end(1) + 1
+        if not _PULL_BOX.search(chunk.text, match.start(), close):
+            regions.append((match.start(), close, _speaker_label(match.group("who"))))
+    return regions
+
+
+def _speaker_label(who: str) -> str:
+    kind, role = who.split(" ", 1)
+    for prefix, name in (("kommun", "Kommunal"), ("region", "Regional"), ("stat", "Statslig")):
+        if kind.lower().startswith(prefix):
+            kind = name
+    return f"{kind} {'topleder' if role in ('topleder', 'topchef') else role}"
+
+
+def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -> list[Span]:
+    """Every candidate span of the top chunks with its score (not yet de-duplicated)."""
+    terms = content_terms(query.text)
+    weights = term_weights(store)
+    spans: list[Span] = []
+    scanned = hits[:CHUNKS_SCANNED]
+    for rank, hit in enumerate(scanned):
+        chunk = hit.chunk
+        sentences = [(s, e) for s, e in chunk.sentences if chunk.text[s:e].strip()] or [(0, len(chunk.text))]
+        vectors = store.sentence_vectors(chunk.id) if query.vector is not None else None
+        if vectors is not None and len(vectors) != len(chunk.sentences):
+            vectors = None
+        aligned = [i for i, span in enumerate(chunk.sentences) if span in sentences] if vectors is not None else []
+        prior = RANK_PRIOR * (1 - rank / max(1, len(scanned)))
+        scores, sentence_vectors = [], []
+        for j, (s, e) in enumerate(sentences):
+            text = chunk.text[s:e]
+            vec = np.asarray(vectors[aligned[j]], dtype=np.float32) if vectors is not None else None
+            cosine = float(vec @ query.vector) if vec is not None else (hit.dense or 0.0)
+            score = cosine + LEXICAL_WEIGHT * lexical_overlap(terms, weights, text) + prior
+            if asks.kind and holds(asks.kind, text):
+                score += KIND_BONUS
+            scores.append(score)
+            sentence_vectors.append(vec)
+        regions = _quote_regions(chunk)
+        for j, (s, e) in enumerate(sentences):
+            region = next((r for r in regions if r[0] <= s < r[1] or r[0] < e <= r[1]), None)
+            if region and region[1] - region[0] <= WHOLE_QUOTE_MAX:
+                inside = [k for k, (s2, e2) in enumerate(sentences) if region[0] <= s2 < region[1] or region[0] < e2 <= region[1]]
+                start, end = region[0], region[1]
+                members = inside
+            else:
+                start, end, members = s, e, [j]
+                text = chunk.text[s:e].rstrip()
+                if j + 1 < len(sentences) and (len(text) < SHORT_SPAN or text.endswith(":")):
+                    end = sentences[j + 1][1]
+                    members = [j, j + 1]
+            vecs = [sentence_vectors[k] for k in members if sentence_vectors[k] is not None]
+            vector = _normalised(np.mean(vecs, axis=0)) if vecs else None
+            speaker = region[2] if region else chunk.speaker
+            spans.append(Span(chunk=chunk, start=start, end=end, score=scores[j], vector=vector,
+                              speaker=speaker, sentence_scores=[scores[k] for k in members]))
+    return spans
+
+
+def _same_words(a: Span, b: Span) -> bool:
+    if a.chunk.id == b.chunk.id and a.start < b.end and b.start < a.end:
+        return True  # overlapping spans of one chunk
+    if a.vector is not None and b.vector is not None and float(a.vector @ b.vector) >= DUPLICATE_COSINE:
+        return True
+    return fuzz.partial_ratio(a.text, b.text) >= DUPLICATE_FUZZ and min(len(a.text), len(b.text)) > 30
+
+
+def select_spans(spans: list[Span], limit: int, margin: float) -> list[Span]:
+    """Up to `limit` spans by maximal marginal relevance, each within `margin` of the best score."""
+    # The same span can come from several sentences (a whole quote): keep its best score.
+    unique: dict[tuple[str, int, int], Span] = {}
+    for span in spans:
+        key = (span.chunk.id, span.start, span.end)
+        if key not in unique or unique[key].score < span.score:
+            unique[key] = span
+    pool = sorted(unique.values(), key=lambda s: s.score, reverse=True)
+    if not pool:
+        return []
+    best = pool[0].score
+    chosen: list[Span] = [pool[0]]
+    candidates = [s for s in pool[1:] if s.score >= best - margin]
+    while candidates and len(chosen) < limit:
+        def mmr(span: Span) -> float:
+            redundancy = max((float(span.vector @ c.vector) for c in chosen
+                              if span.vector is not None and c.vector is not None), default=0.0)
+            return MMR_LAMBDA * span.score - (1 - MMR_LAMBDA) * redundancy
+
+        candidates.sort(key=mmr, reverse=True)
+        pick = candidates.pop(0)
+        if any(_same_words(pick, c) for c in chosen):
+            continue
+        chosen.append(pick)
+    return chosen

@@ -1,0 +1,195 @@
+"""AnswerService: one object that answers questions for the CLI, the HTTP API and the page.
+
+It opens the store (and the embedding model) once, checks at most once a second whether `rapportbot ingest`
+swapped in a new build and reopens it then, and is safe to share between threads. Extractive answers are
+the default; with an LLM configured it hands the retrieved passages to bot.llm and falls back to the
+extractive answer, with a visible notice, whenever the LLM fails.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from bot.asks import what_is_asked
+from bot.engine import Prepared, extractive_answer, prepare
+from bot.language import detect_language, warm_up
+from bot.refusal import smalltalk_reply
+from bot.types import Answer, Retrieved, Timings
+from ingest.errors import InputError
+from ingest.settings import Settings
+
+RELOAD_CHECK_S = 1.0
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_FALLBACK_NOTICE = {
+    "da": "Sprogmodellen svarede ikke; her er svaret som citater fra rapporten.",
+    "en": "The language model did not answer; here is the answer as quotes from the report.",
+}
+_EMPTY = {"da": "Skriv et spørgsmål.", "en": "Please write a question."}
+_TOO_LONG = "Spørgsmålet er for langt (højst {limit} tegn). / The question is too long (at most {limit} characters)."
+
+
+def clean_question(question: object, max_chars: int) -> str:
+    """The question without control characters; InputError when empty or too long."""
+    if not isinstance(question, str):
+        raise InputError(_EMPTY["da"])
+    text = _CONTROL.sub(" ", question).replace("\r", " ").replace("\n", " ")
+    text = " ".join(text.split())
+    if not text:
+        raise InputError(_EMPTY["da"])
+    if len(text) > max_chars:
+        raise InputError(_TOO_LONG.format(limit=max_chars))
+    return text
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+class AnswerService:
+    """Answers questions about the report; share one instance between threads."""
+
+    def __init__(self, settings: Settings, store: Any | None = None):
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._owns_store = store is None
+        self._store = store if store is not None else self._open_store()
+        self._checked = time.monotonic()
+        self._llm: Any | None = None
+        self._warm(self._store)
+
+    # -- store ----------------------------------------------------------------------------------------
+    def _open_store(self) -> Any:
+        from ingest.store import ReportStore
+
+        return ReportStore.open(self.settings)
+
+    def _read_pointer(self) -> str | None:
+        """The build the store directory names now (cheap: one small file)."""
+        if not self._owns_store:
+            return None
+        from ingest.store import ReportStore
+
+        return ReportStore.current_version(self.settings)
+
+    @staticmethod
+    def _warm(store: Any) -> None:
+        from bot.extractive import term_weights
+
+        warm_up()
+        term_weights(store)
+        store.embed_query("opvarmning")
+
+    @property
+    def store(self) -> Any:
+        """The current store, reopened when a new build was swapped in (checked at most once a second)."""
+        if not self._owns_store or time.monotonic() - self._checked < RELOAD_CHECK_S:
+            return self._store
+        with self._lock:
+            if time.monotonic() - self._checked < RELOAD_CHECK_S:
+                return self._store
+            self._checked = time.monotonic()
+            pointer = self._read_pointer()
+            if pointer is not None and pointer != self._store.version:
+                fresh = self._open_store()
+                self._warm(fresh)
+                self._store = fresh
+            return self._store
+
+    @property
+    def llm(self) -> Any | None:
+        if not self.settings.llm.enabled:
+            return None
+        if self._llm is None:
+            with self._lock:
+                if self._llm is None:
+                    from bot.llm import LLMAnswerer  # lazily: the extractive path never needs it
+
+                    self._llm = LLMAnswerer(self.settings)
+        return self._llm
+
+    # -- answering ------------------------------------------------------------------------------------
+    def _smalltalk(self, question: str, language: str, store: Any, id: Any, started: float) -> Answer | None:
+        title = next((getattr(d, "metadata", {}).get("short_title") or getattr(d, "title", "")
+                      for d in store.documents.values()), "")
+        reply = smalltalk_reply(question, language, title or "rapporten")
+        if reply is None:
+            return None
+        return Answer(id=id, question=question, language=language, mode="extractive", refused=False, answer=reply,
+                      timings_ms=Timings(total=_ms(time.perf_counter() - started)))
+
+    def _prepare(self, question: str, history: list[dict] | None, store: Any) -> Prepared:
+        condensed = None
+        llm = self.llm
+        if llm is not None and history:
+            condensed = llm.condense(question, history)
+        return prepare(store, self.settings, question, history, condensed=condensed)
+
+    def ask(self, question: str, history: list[dict] | None = None, id: Any = None) -> Answer:
+        """The answer to `question` (with `history` for follow-ups); InputError for empty or too long input."""
+        final: Answer | None = None
+        for item in self._run(question, history, id, streaming=False):
+            if isinstance(item, Answer):
+                final = item
+        assert final is not None
+        return final
+
+    def stream(self, question: str, history: list[dict] | None = None, id: Any = None) -> Iterator[str | Answer]:
+        """Extractive: the final Answer at once. LLM: text deltas, then the final Answer (which replaces them)."""
+        yield from self._run(question, history, id, streaming=True)
+
+    def _run(self, question: str, history: list[dict] | None, id: Any, streaming: bool) -> Iterator[str | Answer]:
+        started = time.perf_counter()
+        question = clean_question(question, self.settings.server.max_question_chars)
+        store = self.store
+        early = self._smalltalk(question, detect_language(question), store, id, started)
+        if early is not None:
+            yield early
+            return
+        prepared = self._prepare(question, history, store)
+        retrieved_at = time.perf_counter()
+        extractive = extractive_answer(store, self.settings, prepared, what_is_asked(prepared.query.text))
+        answer = extractive.answer
+        llm = self.llm
+        if llm is not None and not answer.refused:
+            answer = yield from self._llm_answer(llm, store, prepared, answer, streaming)
+        answer.id = id
+        answer.question = question
+        answer.retrieved = [Retrieved(chunk_id=h.chunk.id, score=round(h.score, 5), section=h.chunk.section,
+                                      page=h.chunk.page, text=h.chunk.text) for h in prepared.hits]
+        done = time.perf_counter()
+        answer.timings_ms = Timings(retrieve=_ms(retrieved_at - started), answer=_ms(done - retrieved_at),
+                                    total=_ms(done - started))
+        yield answer
+
+    def _llm_answer(self, llm: Any, store: Any, prepared: Prepared, fallback: Answer,
+                    streaming: bool) -> Iterator[str]:
+        from bot.llm import LLMFailure, LLMResult
+
+        language = prepared.query.language
+        passages = [h.chunk for h in prepared.hits]
+        try:
+            if streaming:
+                result = None
+                for item in llm.stream(prepared.question_for_llm, language, passages, store):
+                    if isinstance(item, LLMResult):
+                        result = item
+                    else:
+                        yield item
+            else:
+                result = llm.answer(prepared.question_for_llm, language, passages, store)
+            if result is None:
+                raise LLMFailure(_FALLBACK_NOTICE[language])
+        except LLMFailure as failure:
+            detail = str(failure).strip()
+            notice = _FALLBACK_NOTICE[language] + (f" ({detail})" if detail else "")
+            return fallback.model_copy(update={"notice": notice})
+        if result.refused:
+            # The model found no answer in the passages: say so, with our nearest passages.
+            return fallback.model_copy(update={"mode": "llm", "refused": True, "answer": result.answer,
+                                               "citations": [c.model_copy(update={"nearest": True})
+                                                             for c in fallback.citations[:3]]})
+        return Answer(question=fallback.question, language=language, mode="llm", refused=False,
+                      answer=result.answer, citations=result.citations, notice=result.notice)
