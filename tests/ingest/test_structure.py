@@ -190,3 +190,14 @@ def test_text_without_headings_is_one_section():
     text = "bare en linje uden overskrift, der fortsætter.\nog en til.\n"
     sections, _ = parse_structure(CleanDocument(doc_id="plain", text=text))
     assert len(sections) == 1 and (sections[0].start, sections[0].end) == (0, len(text))
+
+
+def test_same_structure_without_blank_lines(report):
+    """pypdf gives text without blank lines between paragraphs: the same sections and repeats must come out."""
+    doc, sections, quotes = report
+    packed = CleanDocument(doc_id=doc.doc_id, text="\n".join(line for line in doc.text.split("\n") if line.strip()))
+    packed_sections, packed_quotes = parse_structure(packed)
+    assert [[key(t) for t in s.path] for s in packed_sections] == [[key(t) for t in s.path] for s in sections]
+    assert [(q.speaker, q.pull, q.duplicate, len(q.gaps)) for q in packed_quotes] == \
+        [(q.speaker, q.pull, q.duplicate, len(q.gaps)) for q in quotes]
+    assert [key(q.text) for q in packed_quotes] == [key(q.text) for q in quotes]
