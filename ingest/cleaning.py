@@ -42,6 +42,7 @@ class Join:
     right: str
     hyphen: bool = False
     kept_hyphen: bool = False
+    moved: str = ""  # the text moved up: `right` with any punctuation attached ("onsarbejdet.")
 
 
 @dataclass
@@ -60,7 +61,7 @@ def clean_document(raw: RawDocument) -> CleanDocument:
         lines += page_lines
         pages += [page.number] * len(page_lines)
     if raw.kind == "md":
-        result = CleanLines([line.rstrip() for line in lines], pages)
+        result = _collapse([line.rstrip() for line in lines], pages, set(), [], [])
     else:
         result = clean_lines(lines, pages)
     return _assemble(raw.doc_id, result)
@@ -104,6 +105,7 @@ def clean_lines(lines: list[str], pages: list[int | None]) -> CleanLines:
         if join:
             joins.append(join)
             first, _, rest = text[j].partition(" ")
+            join.moved = first
             stem = text[i][:-1] if join.hyphen and not join.kept_hyphen else text[i]
             text[i] = stem + first
             text[j] = rest.lstrip()
