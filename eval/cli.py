@@ -1,15 +1,85 @@
-"""PLACEHOLDER: `rapportbot eval` (its owner replaces this module)."""
+"""`rapportbot eval`: evaluate answers against a question set (format and metrics: eval/README.md).
+
+Registered through the `rapportbot.commands` entry point; heavy imports happen inside `run`.
+"""
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+HELP = "evaluate answers against a question set and write a report with plots"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--questions", type=Path, metavar="FILE",
+                        help="question set: JSON list, JSONL or YAML (default: eval/questions.yaml)")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="run directory (default: eval/reports/<UTC time>/)")
+    parser.add_argument("--baseline", metavar="FILE|RUN_DIR",
+                        help="compare with this summary.json or run directory (default: eval/baseline.json; "
+                             "'none' to skip)")
+    parser.add_argument("--compare", action="store_true",
+                        help="also score the lexical-only, dense-only and naive-chunking baselines")
+    parser.add_argument("--url", metavar="URL", help="evaluate a deployed rapportbot through POST URL/api/ask")
+    parser.add_argument("--token", metavar="T", help="bearer token for --url (or RAPPORTBOT_EVAL_TOKEN)")
+    parser.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    parser.add_argument("--extractive", action="store_true", help="answer without an LLM even if one is configured")
+    parser.add_argument("--judge", choices=("auto", "on", "off"), default="auto",
+                        help="LLM judge for faithfulness/correctness (auto: when an LLM is configured)")
+    parser.add_argument("--report", type=Path, metavar="FILE",
+                        help="original report text quotes are checked against (default: the bundled report)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
 def register(subparsers: argparse._SubParsersAction) -> object:
-    subparsers.add_parser("eval", help="evaluate answers against a question set")
+    add_arguments(subparsers.add_parser("eval", help=HELP, description=HELP))
     return sys.modules[__name__]
 
 
-def run(args: argparse.Namespace, settings: object) -> int:
-    print("rapportbot eval: not built yet")
-    return 1
+def run(args: argparse.Namespace, settings) -> int:
+    import os
+
+    from eval.evaluate import DEFAULT_QUESTIONS, evaluate
+    from ingest.errors import InputError
+    from ingest.settings import BUNDLED_REPORT, LLMSettings
+
+    if args.limit is not None and args.limit < 1:
+        raise InputError("--limit must be at least 1")
+    if args.token and not args.url:
+        raise InputError("--token needs --url")
+    report = args.report or BUNDLED_REPORT
+    if not Path(report).is_file():
+        raise InputError(f"{report}: no such report file")
+    if args.extractive:
+        settings = settings.model_copy(update={"llm": LLMSettings(provider="none")})
+    judge = {"auto": None, "on": True, "off": False}[args.judge]
+    if judge and not settings.llm.enabled:
+        raise InputError("--judge on needs an LLM: set OPENAI_BASE_URL and/or OPENAI_API_KEY")
+    baseline: object = "default"
+    if args.baseline:
+        baseline = None if args.baseline.lower() == "none" else Path(args.baseline)
+    summary = evaluate(settings, args.questions or DEFAULT_QUESTIONS, args.out, url=args.url,
+                       token=args.token or os.environ.get("RAPPORTBOT_EVAL_TOKEN"), limit=args.limit,
+                       with_baselines=args.compare, baseline=baseline, judge=judge,
+                       progress=not args.no_progress, report_path=Path(report))
+    _print_summary(summary, args)
+    return 0
+
+
+def _print_summary(summary: dict, args: argparse.Namespace) -> None:
+    allm = summary["metrics"]["all"]
+    print(f"{allm['n']} questions, {allm['errors']} errors")
+    for name, value in summary["headline"].items():
+        print(f"  {name:<18} {value if value is not None else '-'}")
+    print(f"  latency p50/p95    {allm['latency_p50_ms']} / {allm['latency_p95_ms']} ms")
+    for name, base in (summary.get("baselines") or {}).items():
+        b = base["all"]
+        print(f"  baseline {name:<8} support {b['support']}  hit@5 {b['hit@5']}  decision {b['decision_accuracy']}")
+    comparison = summary.get("comparison")
+    if comparison:
+        print(f"vs {comparison['against']}: {len(comparison['worse'])} questions worse, "
+              f"{len(comparison['better'])} better")
+        for item in comparison["worse"][:20]:
+            print(f"  worse {item['id']}: {'; '.join(item['reasons'])}")
+    print(f"report: {summary['run']['out_dir']}/report.md")
