@@ -2,7 +2,8 @@
 
 What cleaning removes, and only that (every word of the source stays, in order):
 - lines holding only "-" or "- -", printed page footers (a number plus the running title), and
-  "Denne side er med vilje efterladt uden indhold.";
+  "Denne side er med vilje efterladt uden indhold."; in a PDF also a bare page number ("12", "Side 3 af 9")
+  as a page's first or last line;
 - line breaks inside a word: the second half moves up to join the first ("interes" / "serede" ->
   "interesserede"; "innovati-" / "onsdagsorden" -> "innovationsdagsorden"), judged by ingest.dehyphen;
   suspended hyphens ("Børne- og") and hyphens after acronyms or digits ("CO2-neutralt") stay;
@@ -56,14 +57,17 @@ class CleanLines:
 def clean_document(raw: RawDocument) -> CleanDocument:
     lines: list[str] = []
     pages: list[int | None] = []
+    page_numbers: set[int] = set()  # PDF: bare page numbers printed at the top or bottom of a page
     for page in raw.pages:
         page_lines = page.text.replace("\r\n", "\n").split("\n")
+        if raw.kind == "pdf":
+            page_numbers |= {len(lines) + k for k in _page_number_lines(page_lines)}
         lines += page_lines
         pages += [page.number] * len(page_lines)
     if raw.kind == "md":
         result = _collapse([line.rstrip() for line in lines], pages, set(), [], [])
     else:
-        result = clean_lines(lines, pages)
+        result = clean_lines(lines, pages, page_numbers)
     return _assemble(raw.doc_id, result)
 
 
@@ -80,8 +84,8 @@ def artifact_lines(lines: list[str]) -> set[int]:
             if i in footers or (line.strip() and _DASH_LINE.match(line)) or BLANK_PAGE.match(line)}
 
 
-def clean_lines(lines: list[str], pages: list[int | None]) -> CleanLines:
-    dropped = artifact_lines(lines)
+def clean_lines(lines: list[str], pages: list[int | None], also_drop: set[int] = frozenset()) -> CleanLines:
+    dropped = artifact_lines(lines) | set(also_drop)
     text = [None if i in dropped else line.strip() for i, line in enumerate(lines)]
     content = [i for i, t in enumerate(text) if t]
     pairs = list(zip(content, content[1:]))
@@ -118,6 +122,16 @@ def clean_lines(lines: list[str], pages: list[int | None]) -> CleanLines:
             continue
         k = nxt
     return _collapse(text, pages, removed, joins, sorted(dropped))
+
+
+_BARE_PAGE_NUMBER = re.compile(r"^\s*(?:side|page|s\.)?\s*\d{1,4}\s*(?:(?:/|af|of)\s*\d{1,4})?\s*$", re.IGNORECASE)
+
+
+def _page_number_lines(page_lines: list[str]) -> list[int]:
+    """Indexes of a PDF page's first and last text lines when they hold only a page number ("12", "Side 3 af 9")."""
+    filled = [k for k, line in enumerate(page_lines) if line.strip()]
+    edges = {filled[0], filled[-1]} if filled else set()
+    return sorted(k for k in edges if _BARE_PAGE_NUMBER.match(page_lines[k]))
 
 
 def _find_breaks(text: list[str | None], pairs: list[tuple[int, int]]) -> list[tuple[int, int, str, str]]:

@@ -11,66 +11,16 @@ A break between two real words is joined only on strong evidence, so precision s
 """
 from __future__ import annotations
 
-import math
 import re
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+
+from ingest.danish import (BOUND_ENDINGS, DERIVATIONS, ENDING_LIKE, FUNCTION_WORDS, INFLECTIONS, PARTICLES, VOWELS,
+                           stem, wordfreq_zipf)
 
 WORD = re.compile(r"\w+")
-
-# Closed-class Danish words: pronouns, articles, prepositions, conjunctions, auxiliaries, common adverbs.
-# Next to one of these a line break is a word boundary ("alle" / "sammen", "og" / "så").
-FUNCTION_WORDS = frozenset("""
-af al alle alt anden andet andre at bag blandt gennem ifølge imod inden indtil langs omkring trods bare begge blev blive bliver blevet både da de dem den denne der deres
-dermed derfor det dette dig din dine dit du efter eller en end endnu ens er et ethvert fordi for fra før ham han
-hans har havde have hende hendes her hermed heller hos hun hvad hvem hver hvert hvilke hvilken hvilket hvis
-hvor hvordan hvorfor hvornår hvorimod i igen mens ikke ind ingen intet ja jeg jer jo kan kun kunne man med meget mellem men
-mere mest mig min mine mit mod må måske mod ned nej nogen noget nogle nok nu når og også om op os over på
-samme samt selv selvom sig sin sine sit skal skulle som så sådan sådanne sådant til ud uden under var ved via vi vil
-ville vor vore vores vort være været""".split())
-
-# Endings that never stand alone as words: a line starting with one continues the word before it.
-BOUND_ENDINGS = frozenset("""
-ne ene erne ende ede else elsen elser elserne ning ningen ninger ningerne hed heden heder hederne lig lige ligt
-ligere ligste isk iske iskt ighed igheden igheder tion tionen tioner tionerne sion sionen ering eringen eringer
-erede eret ster sterne ligheden ligheder""".split())
-
-# Function words that are also word endings ("grundlæggen|de", "arbej|det"): after a fragment they end it.
-ENDING_LIKE = frozenset("de den der det en er et ne re se te ret ren".split())
-
-# Inflection endings used to recognise a known word in an inflected form ("topchef" -> "topcheferne").
-INFLECTIONS = ("", "e", "en", "er", "et", "ne", "ene", "erne", "es", "ens", "ers", "ets", "s", "r", "t", "ede",
-               "ende", "te", "st", "ste", "est", "este", "ernes", "enes", "nes", "ede", "ere")
-
-# Derivation endings: a known stem plus one of these is a plausible (rare) word.
-DERIVATIONS = ("ing", "ering", "ning", "else", "hed", "lig", "isk", "er", "ere", "ede", "ende", "et", "tion",
-               "ion", "ør", "ist", "isme", "itet", "skab", "dom", "som", "bar", "agtig", "mæssig", "vis")
-# Particles that are first parts of compounds ("til" + "siger", "sammen" + "hænge").
-PARTICLES = frozenset("af bag efter for frem fra gennem hen ind med mellem mod ned om op over på sammen til ud "
-                      "uden under ved".split())
-
-STANDALONE_ZIPF = 4.0  # wordfreq entries below this are often PDF fragments in its web sources ("virksom")
-
-
-@lru_cache(maxsize=1)
-def wordfreq_zipf() -> dict[str, float]:
-    """Danish word -> Zipf frequency, from wordfreq's bundled list (loaded once per process)."""
-    import wordfreq
-
-    return {w: math.log10(f * 1e9) for w, f in wordfreq.get_frequency_dict("da", wordlist="best").items()}
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("danish")
-
-
-def stem(word: str) -> str:
-    return _stemmer().stemWord(word)
+STANDALONE_ZIPF = 4.0  # rarer wordfreq entries are often PDF fragments in its web sources ("virksom", "arbejds")
 
 
 @dataclass
@@ -184,7 +134,7 @@ class SplitJudge:
         """A known noun ending in a consonant + the linking -s ("indhold|s"); an -e before the s marks a
         passive or a genitive ("fremmes", "andres"), -ens/-ets/-nes a definite genitive ("kommunens")."""
         base = left[:-1]
-        return (left.endswith("s") and len(base) >= 4 and base[-1] not in "aeiouyæøå"
+        return (left.endswith("s") and len(base) >= 4 and base[-1] not in VOWELS
                 and not base.endswith(("en", "et", "ne")) and self.known(base))
 
     def head(self, right: str) -> bool:
@@ -221,44 +171,39 @@ class SplitJudge:
         return "fragment"
 
     def should_join(self, left: str, right: str) -> bool:
-        capitalised = left[:1].isupper()
+        """Each half is a "word" (stands alone), "plausible" (a rare word by its form) or a "fragment".
+        The more the halves look like words, the stronger the evidence for the joined form must be."""
+        capitalised = left[:1].isupper()  # an unknown capitalised word is often a name or a label
         left, right = left.lower(), right.lower()
-        if not left.isalpha() or not right.isalpha():
+        if not left.isalpha() or not right.isalpha() or (left in FUNCTION_WORDS and right in FUNCTION_WORDS):
             return False
-        if left in FUNCTION_WORDS and right in FUNCTION_WORDS:
-            return False
-        if right in BOUND_ENDINGS and left not in FUNCTION_WORDS:
-            return True
-        left_kind, right_kind = self.word_kind(left), self.word_kind(right)
         if left in FUNCTION_WORDS:
             # "til|gange" may be "tilgange" or "til gange": the document's own usage decides, or the particle
             # compound being more common in Danish than the right word alone ("under|streger")
             return (left in PARTICLES and right not in FUNCTION_WORDS
                     and (self.strong_evidence(left, right) or self.zipf.get(left + right, 0.0) > self.zipf.get(right, 0.0)))
-        if right not in FUNCTION_WORDS and (self.modifier(left) or
-                                            (left_kind != "word" and self.linking_s(left) and self.head(right))):
-            return True
-        if right_kind == "fragment":
-            # short unknown strings are not words ("kes", "ler"); a long one may be a rare word
-            return left_kind == "fragment" or len(right) <= 4 or self.some_evidence(left, right)
+        if right in BOUND_ENDINGS:
+            return True  # "kommuner|ne", "faglig|heden"
+        left_kind, right_kind = self.word_kind(left), self.word_kind(right)
         if right in FUNCTION_WORDS:
-            # "forudsætnin|ger" joins; "idérige|og" (an unknown word, then a real one) keeps the space
+            if left_kind != "fragment":
+                return self.strong_evidence(left, right)  # "teknologi|er" only if "teknologier" is written
+            # "forudsætnin|ger" joins, "idérige|og" (an unknown word, then a real one) does not; a lower-case
+            # fragment cannot end a phrase, and "de", "der", "et"... are also word endings
             joined = left + right
-            if left_kind == "fragment":
-                # a lower-case fragment cannot end a phrase; "de", "der", "et"... are also word endings
-                return (self.ev.words[joined] > 0 or joined in self.zipf or stem(joined) in self.ev.stems
-                        or (not capitalised and right in ENDING_LIKE))
-            return self.strong_evidence(left, right)
+            return (self.ev.words[joined] > 0 or joined in self.zipf or stem(joined) in self.ev.stems
+                    or (not capitalised and right in ENDING_LIKE))
+        if self.modifier(left) or (left_kind != "word" and self.linking_s(left) and self.head(right)):
+            return True  # "ledelses|udvikling", "indholds|analyse"
+        if right_kind == "fragment":
+            # short unknown strings are not words ("kes", "ler"); a long one may be a rare word ("bramfri")
+            return left_kind == "fragment" or len(right) <= 4 or self.some_evidence(left, right)
         if left_kind == "fragment":
-            # neither half stands alone ("akkumu|leret"; a capitalised unknown word may be a name or a
-            # label), or the joined form is attested
-            return ((right_kind != "word" and not capitalised) or self.some_evidence(left, right)
-                    or self.modifier(left))
-        if left_kind == "plausible":
-            return self.some_evidence(left, right) or self.modifier(left)
-        if right_kind == "plausible":
+            # neither half stands alone ("akkumu|leret"), or the joined form is attested
+            return (right_kind == "plausible" and not capitalised) or self.some_evidence(left, right)
+        if left_kind == "plausible" or right_kind == "plausible":
             return self.some_evidence(left, right)
-        return self.strong_evidence(left, right)
+        return self.strong_evidence(left, right)  # two real words: only the document's own usage joins them
 
 
 def build_judge(lines: list[str], breaks: list[tuple[int, int, str, str]]) -> SplitJudge:

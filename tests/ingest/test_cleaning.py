@@ -190,3 +190,19 @@ def test_normalise_for_match_folds_what_extraction_changes() -> None:
     assert normalise_for_match("CO2-\nneutralt") == normalise_for_match("CO2-neutralt")
     assert normalise_for_match("blød\u00adbindestreg") == normalise_for_match("blødbindestreg")
     assert normalise_for_match("Det") != normalise_for_match("det")  # case is kept
+
+
+def test_pdf_bare_page_numbers_are_dropped(tmp_path: Path) -> None:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    f = tmp_path / "numbered.pdf"
+    c = canvas.Canvas(str(f), pagesize=A4)
+    for n, body in enumerate(["Vi har 24 topledere i analysen og en lang", "sætning der fortsætter her."], start=1):
+        c.drawString(72, 760, body)
+        c.drawString(300, 40, f"Side {n} af 2")
+        c.showPage()
+    c.save()
+    text = clean_document(load_document(f)).text
+    assert "Side" not in text and "Vi har 24 topledere" in text
+    assert "en lang\nsætning der fortsætter her." in text
