@@ -72,6 +72,13 @@ class SplitJudge:
     def __init__(self, evidence: DocEvidence) -> None:
         self.ev = evidence
         self.zipf = wordfreq_zipf()
+        self._memo: dict[tuple[str, str], bool | str] = {}  # word analyses, asked many times per document
+
+    def _cached(self, kind: str, w: str, compute) -> bool | str:
+        key = (kind, w)
+        if key not in self._memo:
+            self._memo[key] = compute(w)
+        return self._memo[key]
 
     # -- what counts as a word ------------------------------------------------------------------
     def standalone(self, w: str) -> bool:
@@ -83,6 +90,9 @@ class SplitJudge:
 
     def _lexeme(self, w: str) -> bool:
         """`w` is a known word or a known word plus an inflection ending."""
+        return self._cached("lexeme", w, self._lexeme_uncached)
+
+    def _lexeme_uncached(self, w: str) -> bool:
         for end in INFLECTIONS:
             if len(w) - len(end) >= 3 and w.endswith(end) and self.known(w[: len(w) - len(end)]):
                 return True
@@ -90,6 +100,9 @@ class SplitJudge:
 
     def _derived(self, w: str) -> bool:
         """`w` = known stem + derivation ending (+ inflection): "gear" + "ing", "prioriter(e)" + "ing"."""
+        return self._cached("derived", w, self._derived_uncached)
+
+    def _derived_uncached(self, w: str) -> bool:
         for end in DERIVATIONS:
             stem_ = w[: len(w) - len(end)]
             if len(stem_) >= 3 and w.endswith(end) and (self._lexeme(stem_) or self.known(stem_ + "e")):
@@ -164,6 +177,9 @@ class SplitJudge:
 
     def word_kind(self, w: str) -> str:
         """"word": stands alone; "plausible": a rare word that analyses as one; "fragment": neither."""
+        return self._cached("kind", w, self._word_kind_uncached)
+
+    def _word_kind_uncached(self, w: str) -> str:
         if self.standalone(w):
             return "word"
         if len(w) >= 5 and (self._lexeme(w) or self._derived(w) or self.compound(w, -1)):
