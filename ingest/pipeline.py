@@ -122,9 +122,12 @@ def _merge(previous: _PreviousBuild | None, parsed: list[ParsedFile],
     chunks: list[Chunk] = []
     sources: dict[str, dict] = {}
     new_ids = {p.document.doc_id for p in parsed}
+    new_paths = {p.document.path for p in parsed}
     if previous and keep_others:
         for doc_id, document in previous.documents.items():
-            if doc_id not in new_ids:
+            # Same id or same file: the new version replaces it (ids stay stable per file, but a reader
+            # change may rename them).
+            if doc_id not in new_ids and document.path not in new_paths:
                 documents[doc_id] = document
                 chunks.extend(c for c in previous.chunks if c.doc_id == doc_id)
                 sources[doc_id] = previous.manifest.get("sources", {}).get(doc_id, {})
