@@ -11,13 +11,15 @@ from functools import lru_cache
 # Closed-class words: pronouns, articles, prepositions, conjunctions, auxiliaries, common adverbs.
 # Next to one of these a line break is a word boundary ("alle" / "sammen", "og" / "så").
 FUNCTION_WORDS = frozenset("""
-af al alle alt anden andet andre at bag bare begge blandt blev blevet blive bliver både da de dem den denne der
-deres derfor dermed det dette dig din dine dit du efter eller en end endnu ens er et ethvert for fordi fra før
-gennem ham han hans har havde have heller hende hendes her hermed hos hun hvad hvem hver hvert hvilke hvilken
-hvilket hvis hvor hvordan hvorfor hvorimod hvornår i ifølge igen ikke imod ind inden indtil ingen intet ja jeg
-jer jo kan kun kunne langs man med meget mellem men mens mere mest mig min mine mit mod må måske ned nej nogen
-noget nogle nok nu når og også om omkring op os over på samme samt selv selvom sig sin sine sit skal skulle som
-så sådan sådanne sådant til trods ud uden under var ved vi via vil ville vor vore vores vort være været""".split())
+af al aldrig alle allerede alt altid anden andet andre at bag bare begge blandt blev blevet blive bliver blot
+både da de dem den denne der deres derfor dermed det dette dig din dine dit dog du efter eftersom eller en end
+endnu ens er et ethvert for fordi fra før gennem ham han hans har havde have heller hende hendes her hermed hos
+hun hvad hvem hver hvert hvilke hvilken hvilket hvis hvor hvordan hvorfor hvorimod hvornår hvorvidt i idet
+ifølge igen ikke imod ind inden indtil ingen intet især ja jeg jer jo kan kun kunne langs ligesom man med meget
+mellem men mens mere mest mig min mine mit mod må måske ned nej nemlig netop nogen noget nogle nok nu når og
+også om omkring op os over på samme samt selv selvom sig sin sine sit skal skulle snarere som så sådan sådanne
+sådant til trods ud uden under var ved vi via vil ville vor vore vores vort være været
+""".split())
 
 # Particles that are also first parts of compounds ("til" + "siger", "under" + "streger").
 PARTICLES = frozenset("af bag efter for frem fra gennem hen ind med mellem mod ned om op over på sammen til ud "
@@ -31,6 +33,9 @@ erede eret ster sterne ligheden ligheder""".split())
 
 # Function words that are also word endings ("grundlæggen|de", "arbej|det"): after a fragment they end it.
 ENDING_LIKE = frozenset("de den der det en er et ne re se te ret ren".split())
+
+# Definite endings of nouns ("indsats" + "en", "borger" + "ne"); "-et" is left out: it also ends participles.
+DEFINITE_ENDINGS = ("en", "ne", "ene", "erne")
 
 # Inflection endings: a known word plus one of these is a form of it ("topchef" -> "topcheferne").
 INFLECTIONS = ("", "e", "en", "er", "et", "ne", "ene", "erne", "es", "ens", "ers", "ets", "s", "r", "t", "ede",

@@ -16,8 +16,8 @@ from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ingest.danish import (BOUND_ENDINGS, DERIVATIONS, ENDING_LIKE, FUNCTION_WORDS, INFLECTIONS, PARTICLES, VOWELS,
-                           stem, wordfreq_zipf)
+from ingest.danish import (BOUND_ENDINGS, DEFINITE_ENDINGS, DERIVATIONS, ENDING_LIKE, FUNCTION_WORDS, INFLECTIONS,
+                           PARTICLES, VOWELS, stem, wordfreq_zipf)
 
 WORD = re.compile(r"\w+")
 STANDALONE_ZIPF = 4.0  # rarer wordfreq entries are often PDF fragments in its web sources ("virksom", "arbejds")
@@ -159,6 +159,18 @@ class SplitJudge:
                 return True
         return False
 
+    def definite_head(self, left: str, right: str) -> bool:
+        """"ghetto|indsatsen", "kommunal|fuldmagten": a noun with its definite ending cannot follow a bare noun
+        or adjective in Danish ("den kommunale fuldmagt"), so the two make one compound. Left words that may
+        be verbs ("-e", "-r"), adverbs or neuter forms ("-t"), genitives ("-s") or short are not taken."""
+        if len(left) < 4 or left.endswith(("e", "r", "t", "s")):
+            return False
+        for end in DEFINITE_ENDINGS:
+            base = right[: len(right) - len(end)]
+            if right.endswith(end) and len(base) >= 4 and self.known(base):
+                return True
+        return False
+
     # -- evidence for the joined form -----------------------------------------------------------
     def strong_evidence(self, left: str, right: str) -> bool:
         """The document writes the joined word (or a form of its stem that spans the break) whole."""
@@ -211,6 +223,8 @@ class SplitJudge:
                     or (not capitalised and right in ENDING_LIKE))
         if self.modifier(left) or (left_kind != "word" and self.linking_s(left) and self.head(right)):
             return True  # "ledelses|udvikling", "indholds|analyse"
+        if not capitalised and self.definite_head(left, right):
+            return True
         if right_kind == "fragment":
             # short unknown strings are not words ("kes", "ler"); a long one may be a rare word ("bramfri")
             return left_kind == "fragment" or len(right) <= 4 or self.some_evidence(left, right)

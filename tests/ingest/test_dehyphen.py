@@ -108,3 +108,9 @@ def test_fragments_and_bound_endings_join() -> None:
 def test_an_unknown_word_before_a_function_word_stays_apart() -> None:
     judge = judge_for("borgerne er idérige\nog effektive.")
     assert not judge.should_join("idérige", "og")
+
+
+def test_a_definite_noun_after_a_bare_noun_makes_a_compound() -> None:
+    judge = judge_for("Vi har fokus på klima\nindsatsen i år, og vi vil styrke\nindsatsen mere.")
+    assert judge.should_join("klima", "indsatsen")       # no article or adjective can stand there
+    assert not judge.should_join("styrke", "indsatsen")  # a verb before the noun phrase
