@@ -1,15 +1,75 @@
-"""PLACEHOLDER: `rapportbot serve` (its owner replaces this module)."""
+"""`rapportbot serve`: the chat page, the HTTP API and the OpenAI-compatible endpoint on one port.
+
+A missing store does not stop the server: it starts, prints what to do (`rapportbot ingest`), the page and
+/api/health say so (health: 503), and it answers as soon as the store is there - no restart needed.
+"""
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import sys
 
+from ingest.errors import InputError
 from ingest.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--host", default=None, help="address to bind (default RAPPORTBOT_HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="port (default RAPPORTBOT_PORT or 7860)")
+    parser.add_argument("--root-path", default=None,
+                        help="public sub-path behind a reverse proxy, e.g. /rapportbot (default RAPPORTBOT_ROOT_PATH)")
+    parser.add_argument("--hash-password", metavar="USER", default=None,
+                        help="print a `USER:bcrypt-hash` line for RAPPORTBOT_AUTH_FILE (password from the terminal "
+                             "or stdin) and exit")
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    print("rapportbot serve: not built yet")
-    return 1
+    if args.hash_password:
+        from bot.web.auth import hash_password, read_password
+
+        if ":" in args.hash_password:
+            raise InputError("a user name cannot contain ':'")
+        print(f"{args.hash_password}:{hash_password(read_password())}")
+        return 0
+    server = settings.server
+    updates = {k: v for k, v in (("host", args.host), ("port", args.port), ("root_path", args.root_path))
+               if v is not None}
+    if updates:
+        settings = settings.model_copy(update={"server": server.model_copy(update=updates)})
+        server = settings.server
+    if not (0 <= server.port <= 65535):
+        raise InputError(f"port {server.port} is not a port number")
+    if server.root_path and not server.root_path.startswith("/"):
+        raise InputError(f"the root path must start with '/', not {server.root_path!r}")
+    if not _is_loopback(server.host) and not (server.auth_file or server.trusted_user_header or server.api_tokens):
+        print(f"rapportbot: warning: binding {server.host} without any access control - anyone who can reach "
+              "this address can use the page and the API. Set RAPPORTBOT_AUTH_FILE, "
+              "RAPPORTBOT_TRUSTED_USER_HEADER or RAPPORTBOT_API_TOKENS.", file=sys.stderr)
+
+    import uvicorn
+
+    from bot.web.app import create_app
+    from bot.web.observe import configure_logging
+    from ingest.errors import StoreError
+
+    configure_logging()
+    app = create_app(settings)
+    try:
+        app.state.holder.get()  # load the store and models now, so the first question is fast
+    except StoreError as err:
+        print(f"rapportbot: {err}\nrapportbot: serving anyway; the page says so until `rapportbot ingest` "
+              "has built the store.", file=sys.stderr)
+    public = f"http://{server.host}:{server.port}{server.root_path.rstrip('/')}/"
+    print(f"rapportbot: the page is at {public} (API docs: {public}docs)", file=sys.stderr)
+    uvicorn.run(app, host=server.host, port=server.port, log_level="warning", access_log=False,
+                proxy_headers=True, timeout_graceful_shutdown=5)
+    return 0
