@@ -15,6 +15,7 @@ from bot.quotes import QuoteCheck, verify_in_document, verify_quote
 from bot.types import Citation
 from ingest.types import Chunk
 
+_CLAIMED_QUOTE_WORDS = 5
 _INLINE_QUOTE = re.compile(r"([\"“„«»])([^\"“”„«»\n]{12,}?)([\"”“»«])")
 
 
@@ -107,7 +108,8 @@ def guard_inline_quotes(answer: str, passages: Sequence[Chunk]) -> tuple[str, in
             found = verify_quote(match.group(2), chunk.text)
             if found.status != "dropped" and found.quote:
                 return f"{match.group(1)}{' '.join(found.quote.split())}{match.group(3)}"
-        unverified += 1
+        if len(match.group(2).split()) >= _CLAIMED_QUOTE_WORDS:  # a short term in marks (a translation) is no quote
+            unverified += 1
         return match.group(2)
 
     return _INLINE_QUOTE.sub(check, answer), unverified

@@ -149,6 +149,8 @@ def parse_reply(text: str, refusals: list[str]) -> ParsedReply:
         else:
             prose, listed = _split_unheaded_list(body)
             parsed = ParsedReply(prose, listed) if listed else ParsedReply(body.strip(), _inline_quotes(body), inline=True)
+    # "[Passage 2]", "[kilde 2, 3]" -> "[2]", "[2, 3]"
+    parsed.answer = re.sub(r"\[\s*(?:passages?|passager?|kilder?|sources?)\s*(?=\d)", "[", parsed.answer, flags=re.I)
     if is_refusal(parsed.answer, refusals) or (parsed.refused and not parsed.quotes):
         return ParsedReply(parsed.answer, [], refused=True)
     if not parsed.answer or not re.search(r"\w", parsed.answer):

@@ -66,3 +66,8 @@ def test_markers_are_renumbered_and_dropped_ones_removed() -> None:
     answer = "A [3], B [1, 3] og C [2]. D [5]."
     assert passage_markers(answer) == [3, 1, 2, 5]
     assert renumber_markers(answer, {3: [1], 1: [2], 5: [3, 4]}) == "A [1], B [2][1] og C. D [3][4]."
+
+
+def test_spelled_out_passage_markers_become_numbers() -> None:
+    parsed = parse_reply(f'Svar [Passage 1] og [kilde 1, 2].\nQUOTES:\n[1] "{Q1}"', REFUSALS)
+    assert parsed.answer == "Svar [1] og [1, 2]." and passage_markers(parsed.answer) == [1, 2]
