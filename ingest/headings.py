@@ -5,7 +5,8 @@ furniture), start with a capital or "#N", continue only with lower-case/dash lin
 are followed by prose that starts a new sentence. Level 1 (a chapter) is the first heading, a heading directly
 followed by another heading (a parent), or a heading whose intro runs the full page width (PDF chapters open
 with a wide intro while the body runs in columns). Numbered points ("#1 ...") and everything else sit one level
-below the chapter they follow.
+below the chapter they follow. Untitled full-width prose in the front matter (a foreword printed without a
+heading) gets a section "Forord" ("Foreword" for English text) of its own.
 """
 from __future__ import annotations
 
