@@ -28,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> object:
                         help=f"results directory (default: {DEFAULT_OUT.relative_to(PROJECT_ROOT)}/<UTC time>/)")
     parser.add_argument("--llm-url", default=None,
                         help="also time LLM mode against this OpenAI-compatible base URL (e.g. a local fake)")
+    parser.add_argument("--store", type=Path, default=None,
+                        help="skip the ingest stage and measure over this existing store (left untouched)")
     parser.add_argument("--no-profile", action="store_true", help="skip the pyinstrument profile")
     return sys.modules[__name__]
 
@@ -59,7 +61,11 @@ def run(args: argparse.Namespace, settings: object) -> int:
     work = Path(tempfile.mkdtemp(prefix="rapportbot-bench-"))
     store = work / "store"
     try:
-        _stage(results, "ingest", lambda: bench_ingest(store))
+        if args.store:
+            shutil.copytree(args.store, store, symlinks=True)  # a copy: serve and ask must not touch the original
+            results["notes"].append(f"ingest not measured: ran over a copy of {args.store}")
+        else:
+            _stage(results, "ingest", lambda: bench_ingest(store))
         if not (store.exists() and any(store.iterdir())):
             results["notes"].append("cold ingest failed; later stages had no store")
         _stage(results, "ask", lambda: {"extractive": bench_extractive(store, rounds)})
@@ -72,6 +78,11 @@ def run(args: argparse.Namespace, settings: object) -> int:
             _stage(results, "profile", lambda: profile_extractive(store, out_dir, rounds))
         _stage(results, "batch", lambda: bench_batch(store, work))
         _stage(results, "serve", lambda: bench_serve(store, work, USER_COUNTS, per_user, results))
+        results["notes"].append(f"server load: each simulated user asks {per_user} questions back to back (no think "
+                                "time) over HTTP on 127.0.0.1; no question repeats (query vectors are cached); "
+                                "the load generator runs on the same cores as the server.")
+        results["notes"].append("in-process ask latency: warm service (models loaded), each timed question "
+                                "asked for the first time.")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     json_path, md_path = write_results(results, out_dir)

@@ -20,16 +20,16 @@ TARGETS: dict[str, tuple[str, str, float | None, str]] = {
     "ask.llm.p95_ms": ("LLM ask p95 (local fake server, in-process)", "ms", None, "<="),
     "batch.wall_s": ("`ask --batch` of 45 questions, incl. model load", "s", 15.0, "<="),
     "serve.healthy_s": ("`serve` start to healthy", "s", 10.0, "<="),
-    "load.1.p50_ms": ("1 user x 10: p50", "ms", None, "<="),
-    "load.1.p95_ms": ("1 user x 10: p95", "ms", None, "<="),
-    "load.1.errors": ("1 user x 10: errors", "", 0, "=="),
-    "load.10.p50_ms": ("10 users x 10: p50", "ms", None, "<="),
-    "load.10.p95_ms": ("10 users x 10: p95", "ms", None, "<="),
-    "load.10.errors": ("10 users x 10: errors", "", 0, "=="),
-    "load.50.p50_ms": ("50 users x 10: p50", "ms", None, "<="),
-    "load.50.p95_ms": ("50 users x 10: p95", "ms", 1000.0, "<="),
-    "load.50.errors": ("50 users x 10: errors", "", 0, "=="),
-    "load.50.throughput_rps": ("50 users x 10: throughput", "req/s", None, "<="),
+    "load.1.p50_ms": ("1 concurrent user: p50", "ms", None, "<="),
+    "load.1.p95_ms": ("1 concurrent user: p95", "ms", None, "<="),
+    "load.1.errors": ("1 concurrent user: errors", "", 0, "=="),
+    "load.10.p50_ms": ("10 concurrent users: p50", "ms", None, "<="),
+    "load.10.p95_ms": ("10 concurrent users: p95", "ms", None, "<="),
+    "load.10.errors": ("10 concurrent users: errors", "", 0, "=="),
+    "load.50.p50_ms": ("50 concurrent users: p50", "ms", None, "<="),
+    "load.50.p95_ms": ("50 concurrent users: p95", "ms", 1000.0, "<="),
+    "load.50.errors": ("50 concurrent users: errors", "", 0, "=="),
+    "load.50.throughput_rps": ("50 concurrent users: throughput", "req/s", None, "<="),
     "serve.peak_rss_mb": ("`serve` peak RSS (VmHWM) after the load", "MB", 600.0, "<="),
 }
 
@@ -49,7 +49,7 @@ def machine_facts() -> dict[str, Any]:
         ram_gb = round(kb / 1024 / 1024, 1)
     except (OSError, IndexError, ValueError):
         pass
-    return {"nproc": os.cpu_count(), "cpu": cpu, "ram_gb": ram_gb, "python": platform.python_version(),
+    return {"loadavg_at_start": [round(x, 2) for x in os.getloadavg()], "nproc": os.cpu_count(), "cpu": cpu, "ram_gb": ram_gb, "python": platform.python_version(),
             "os": f"{platform.system()} {platform.release()}", "machine": platform.machine()}
 
 
@@ -75,7 +75,8 @@ def markdown_table(results: dict[str, Any]) -> str:
     flat = flatten(results)
     facts = results.get("machine", {})
     lines = [f"Machine: {facts.get('nproc')} cores ({facts.get('cpu')}), {facts.get('ram_gb')} GB RAM, "
-             f"Python {facts.get('python')}, {facts.get('os')}; run {results.get('started_utc')}"
+             f"Python {facts.get('python')}, {facts.get('os')}; load average at start {facts.get('loadavg_at_start')}; "
+             f"run {results.get('started_utc')}"
              f"{' (--quick)' if results.get('quick') else ''}", "",
              "| Measure | Value | Target | |", "|---|---:|---:|---|"]
     for key, (label, unit, target, op) in TARGETS.items():

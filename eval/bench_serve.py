@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eval.bench_ask import load_questions
+from eval.bench_ask import load_questions, unseen
 from eval.bench_load import run_load_sync
 from eval.bench_proc import ServeProcess, bench_env
 
@@ -12,7 +12,11 @@ from eval.bench_proc import ServeProcess, bench_env
 def bench_serve(store: Path, work: Path, user_counts: tuple[int, ...], per_user: int,
                 results: dict[str, Any]) -> dict[str, Any]:
     """Start serve, time it to healthy, run each load level once, read VmHWM; fills results["load"]."""
-    questions = [q["question"] for q in load_questions()]
+    # Enough distinct questions that no request repeats one (the server caches query vectors).
+    base = [q["question"] for q in load_questions()]
+    needed = sum(user_counts) * per_user
+    questions = [q for round_no in range(1 + needed // len(base)) for q in unseen(base, round_no)]
+    offset = 0
     env = bench_env(store, RAPPORTBOT_FEEDBACK_DB=str(work / "feedback.sqlite"))
     results["load"] = {}
     with ServeProcess(env, log_dir=work) as server:
@@ -20,8 +24,10 @@ def bench_serve(store: Path, work: Path, user_counts: tuple[int, ...], per_user:
         idle_rss = server.peak_rss_mb()
         for users in user_counts:
             # Bounded: at most users x per_user requests and 10 minutes per level.
-            load = run_load_sync(server.url, questions, users, per_user, request_timeout_s=60, total_timeout_s=600)
-            results["load"][str(users)] = load.summary()
+            level = questions[offset:offset + users * per_user]
+            offset += users * per_user
+            load = run_load_sync(server.url, level, users, per_user, request_timeout_s=60, total_timeout_s=600)
+            results["load"][str(users)] = {**load.summary(), "per_user": per_user}
         peak = server.peak_rss_mb()
         traceback_in_log = "Traceback" in server.log_text()
     return {"healthy_s": healthy_s, "idle_rss_mb": None if idle_rss is None else round(idle_rss, 1),
