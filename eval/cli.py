@@ -51,10 +51,11 @@ def run(args: argparse.Namespace, settings) -> int:
     report = args.report or BUNDLED_REPORT
     if not Path(report).is_file():
         raise InputError(f"{report}: no such report file")
+    judge_settings = settings  # the judge may use the configured LLM even when answers are extractive
     if args.extractive:
         settings = settings.model_copy(update={"llm": LLMSettings(provider="none")})
     judge = {"auto": None, "on": True, "off": False}[args.judge]
-    if judge and not settings.llm.enabled:
+    if judge and not judge_settings.llm.enabled:
         raise InputError("--judge on needs an LLM: set OPENAI_BASE_URL and/or OPENAI_API_KEY")
     baseline: object = "default"
     if args.baseline:
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace, settings) -> int:
     summary = evaluate(settings, args.questions or DEFAULT_QUESTIONS, args.out, url=args.url,
                        token=args.token or os.environ.get("RAPPORTBOT_EVAL_TOKEN"), limit=args.limit,
                        with_baselines=args.compare, baseline=baseline, judge=judge,
-                       progress=not args.no_progress, report_path=Path(report))
+                       progress=not args.no_progress, report_path=Path(report), judge_settings=judge_settings)
     _print_summary(summary, args)
     return 0
 

@@ -60,22 +60,29 @@ def _score_baselines(questions: list[Question], settings: Settings, report_path:
 def evaluate(settings: Settings, questions_path: Path = DEFAULT_QUESTIONS, out_dir: Path | None = None, *,
              url: str | None = None, token: str | None = None, limit: int | None = None,
              with_baselines: bool = False, baseline: Path | None | str = "default", judge: bool | None = None,
-             progress: bool = True, report_path: Path = BUNDLED_REPORT, service: Any | None = None) -> dict[str, Any]:
+             progress: bool = True, report_path: Path = BUNDLED_REPORT, service: Any | None = None,
+             judge_settings: Settings | None = None) -> dict[str, Any]:
     """Run the evaluation and write its files; returns summary.json's content.
 
     baseline: "default" compares with eval/baseline.json when it exists; None compares with nothing.
-    judge: None = when an LLM is configured.
+    judge: None = when an LLM is configured in `judge_settings` (default: `settings`), so extractive answers
+    can be judged by the configured LLM too.
     """
     questions = load_questions(questions_path)[:limit] if limit else load_questions(questions_path)
+    baseline_path = DEFAULT_BASELINE if baseline == "default" else baseline
+    previous = None
+    if baseline_path is not None and (baseline != "default" or DEFAULT_BASELINE.is_file()):
+        previous = load_baseline(baseline_path)  # before asking: a wrong path should fail fast
     out_dir = Path(out_dir) if out_dir else default_out_dir()
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     source = HttpSource(url, token) if url else ServiceSource(settings, service=service)
-    use_judge = settings.llm.enabled if judge is None else judge
+    judge_settings = judge_settings or settings
+    use_judge = judge_settings.llm.enabled if judge is None else judge
     llm_judge = None
     if use_judge:
         from eval.judge import LLMJudge
 
-        llm_judge = LLMJudge(settings)
+        llm_judge = LLMJudge(judge_settings)
     results = run_questions(questions, source, str(report_path), progress=progress, judge=llm_judge)
     scores = [r.score for r in results]
     summary: dict[str, Any] = {
@@ -90,9 +97,8 @@ def evaluate(settings: Settings, questions_path: Path = DEFAULT_QUESTIONS, out_d
     if with_baselines:
         store = getattr(getattr(source, "service", None), "store", None)
         summary["baselines"] = _score_baselines(questions, settings, report_path, store, progress)
-    baseline_path = DEFAULT_BASELINE if baseline == "default" else baseline
-    if baseline_path is not None and (baseline != "default" or DEFAULT_BASELINE.is_file()):
-        summary["comparison"] = compare(summary, load_baseline(baseline_path))
+    if previous is not None:
+        summary["comparison"] = compare(summary, previous)
     write_run(out_dir, summary, results)
     if isinstance(source, HttpSource):
         source.close()

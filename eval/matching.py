@@ -53,12 +53,27 @@ def contains_folded(folded_haystack: str, needle: str) -> bool:
     return bool(key) and key in folded_haystack
 
 
+class FoldedReport(str):
+    """The report in matching form; `.without_furniture` is the same with page furniture (running footers
+    such as "24 Analyse af ...", lone "-" lines) cut out, as the chunker does, so that a sentence running
+    over a page break still counts as verbatim."""
+
+    without_furniture: str = ""
+
+
 def is_verbatim(quote: str, folded_report: str) -> bool:
-    """A quote is verbatim when it occurs in the report in matching form; a quote with elisions
-    ("...", "…", "[...]") is verbatim when each of its parts occurs, in order."""
+    """A quote is verbatim when it occurs in the report in matching form (or in the report without its page
+    furniture); a quote with elisions ("...", "…", "[...]") is verbatim when each part occurs, in order."""
     key = fold(quote)
     if not key:
         return False
+    for text in (folded_report, getattr(folded_report, "without_furniture", "")):
+        if text and _found(quote, key, text):
+            return True
+    return False
+
+
+def _found(quote: str, key: str, folded_report: str) -> bool:
     if key in folded_report:
         return True
     parts = [fold(part) for part in _ELLIPSIS.split(quote)]
@@ -83,7 +98,24 @@ def overlap_chars(a: str, b: str) -> int:
     return match.size
 
 
+def _without_furniture(text: str) -> str:
+    try:
+        from ingest.furniture import find_furniture
+        from ingest.lines import split_lines
+    except ImportError:
+        return ""
+    pieces, position = [], 0
+    for start, end in sorted(find_furniture(split_lines(text))):
+        pieces.append(text[position:start])
+        position = max(position, end)
+    pieces.append(text[position:])
+    return " ".join(pieces)
+
+
 @lru_cache(maxsize=4)
-def folded_report(path: str) -> str:
-    """The original report file in matching form (cached per path)."""
-    return fold(Path(path).read_text(encoding="utf-8"))
+def folded_report(path: str) -> FoldedReport:
+    """The original report file in matching form, with and without page furniture (cached per path)."""
+    text = Path(path).read_text(encoding="utf-8")
+    folded = FoldedReport(fold(text))
+    folded.without_furniture = fold(_without_furniture(text))
+    return folded

@@ -129,3 +129,12 @@ def test_aggregates_by_language_and_kind_and_latency_percentiles():
     assert summary["all"]["latency_p95_ms"] == pytest.approx(19.05)
     assert summary["all"]["verbatim_rate"] == 1.0
     assert summary["all"]["refusal_precision"] is None  # nothing refused: undefined, not 0
+
+
+def test_a_sentence_running_over_a_page_footer_is_verbatim():
+    from eval.matching import folded_report
+
+    report = folded_report(str(BUNDLED_REPORT))
+    across_footer = "Nogle har det som en tydelig fælles dagsorden, hvor direktionen har en tæt dialog"
+    assert is_verbatim(across_footer, report)
+    assert not is_verbatim(across_footer, REPORT)  # the plain form still holds the footer

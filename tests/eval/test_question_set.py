@@ -67,3 +67,12 @@ def test_set_covers_the_whole_report(questions):
     positions = sorted(report.find(_collapse(e)) for q in questions for e in q.evidence)
     tenths = {int(10 * p / len(report)) for p in positions}
     assert tenths == set(range(10))
+
+
+def test_every_evidence_is_in_a_chunk_of_the_built_store(questions, eval_service):
+    """Cleaning and chunking keep every gold evidence intact inside one chunk, so hit@k can reach 1."""
+    from eval.matching import fold
+
+    chunks = [fold(f"{c.section} {c.text}") for c in eval_service.store.chunks]
+    lost = [(q.id, e) for q in questions for e in q.evidence if not any(fold(e) in c for c in chunks)]
+    assert not lost

@@ -1,0 +1,85 @@
+"""Fixtures for the eval tests: one real AnswerService over the shared store, a loopback HTTP server that
+serves its answers on POST /api/ask, and the local OpenAI-compatible server from tests/bot/fake_openai.py."""
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bot"))
+from fake_openai import FakeOpenAI  # noqa: E402  (tests/bot/fake_openai.py, shared with the bot tests)
+
+
+@pytest.fixture(scope="session")
+def eval_service(store_settings) -> Any:
+    """The real AnswerService, extractive, over the shared store (models loaded once per session)."""
+    from bot.service import AnswerService
+
+    return AnswerService(store_settings)
+
+
+@pytest.fixture(scope="session")
+def fake_llm() -> Iterator[FakeOpenAI]:
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fresh_fake_llm(fake_llm: FakeOpenAI) -> Iterator[FakeOpenAI]:
+    fake_llm.reset()
+    yield fake_llm
+    fake_llm.reset()
+
+
+class AskServer:
+    """POST /api/ask {"question": ...} -> the Answer JSON from a real AnswerService; bearer token checked."""
+
+    def __init__(self, service: Any, token: str | None):
+        self.service, self.token, self.requests = service, token, 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _reply(self, status: int, payload: dict) -> None:
+                body = json.dumps(payload, ensure_ascii=False).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                outer.requests += 1
+                if self.path != "/api/ask":
+                    return self._reply(404, {"detail": "not found"})
+                if outer.token and self.headers.get("Authorization") != f"Bearer {outer.token}":
+                    return self._reply(401, {"detail": "unauthorized"})
+                data = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                answer = outer.service.ask(data["question"])
+                self._reply(200, answer.model_dump(mode="json"))
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> "AskServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def ask_server(eval_service) -> Iterator[AskServer]:
+    with AskServer(eval_service, token="s3cret") as server:
+        yield server

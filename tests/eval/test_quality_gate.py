@@ -1,0 +1,26 @@
+"""CI quality gate: the whole question set, extractive mode, real store. Fails when a headline metric drops
+below eval/thresholds.json (ratchet the numbers up as the engine improves; never down to get green).
+The run's report is kept in tests/artifacts/eval-gate/ for a look at what went wrong."""
+from __future__ import annotations
+
+import json
+
+from eval.evaluate import DEFAULT_QUESTIONS, evaluate
+from ingest.settings import PROJECT_ROOT
+
+THRESHOLDS = PROJECT_ROOT / "eval" / "thresholds.json"
+ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts" / "eval-gate"
+
+
+def test_headline_metrics_meet_the_thresholds(eval_service, store_settings):
+    minimum = json.loads(THRESHOLDS.read_text(encoding="utf-8"))["minimum"]
+    assert {"support", "verbatim_rate", "decision_accuracy", "hit@5"} <= set(minimum)
+    assert minimum["verbatim_rate"] == 1.0
+    summary = evaluate(store_settings, DEFAULT_QUESTIONS, ARTIFACTS, baseline=None, progress=False,
+                       service=eval_service)
+    metrics = summary["metrics"]["all"]
+    assert metrics["errors"] == 0
+    assert summary["run"]["mode"].startswith("extractive")
+    below = [f"{name} = {metrics[name]} < {floor}" for name, floor in minimum.items()
+             if metrics[name] is None or metrics[name] < floor]
+    assert not below, f"quality gate failed ({'; '.join(below)}); see {ARTIFACTS / 'report.md'}"
