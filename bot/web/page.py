@@ -142,8 +142,9 @@ def build_page(logic: ChatLogic, embed: bool = False) -> gr.Blocks:
             return ([], [], None, {}, "", gr.update(interactive=False), "", gr.update(visible=False),
                     *[gr.update(visible=False)] * (1 + MAX_FOLLOWUPS))
 
-        clear.click(on_clear, None, [chatbot, turns, current, rated, memo, copy, status, feedback_box,
-                                     *follow_outputs])
+        clear_outputs = [chatbot, turns, current, rated, memo, copy, status, feedback_box, *follow_outputs]
+        clear.click(on_clear, None, clear_outputs)
+        chatbot.clear(on_clear, None, clear_outputs)  # the Chatbot's own trash button
         if reader is not None:
             def on_cite(history: list[dict], event: gr.EventData) -> str:
                 return logic.reader_html(history, str((event._data or {}).get("ref", "")))

@@ -1,0 +1,86 @@
+"""Real servers for the web tests: the whole app under uvicorn on a free 127.0.0.1 port, in a thread,
+over the shared store (extractive mode). One AnswerService is shared by all servers of the session so
+each new server (auth on, sub-path...) starts in about a second."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ingest.settings import ServerSettings, Settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RunningServer:
+    def __init__(self, settings: Settings, service: Any, feedback_db: Path) -> None:
+        import uvicorn
+
+        from bot.web.app import create_app
+
+        self.settings = settings
+        self.feedback_db = feedback_db
+        self.app = create_app(settings, service_factory=lambda: service, feedback_path=feedback_db)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> "RunningServer":
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=60, trust_env=False, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def answer_service(store_settings: Settings) -> Any:
+    from bot.service import AnswerService
+
+    return AnswerService(store_settings)
+
+
+@pytest.fixture(scope="session")
+def start_server(store_settings: Settings, answer_service: Any,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., RunningServer]]:
+    """`start_server(**server_settings)`: a running server with those ServerSettings fields changed."""
+    started: list[RunningServer] = []
+
+    def start(service: Any = None, **server_fields: Any) -> RunningServer:
+        feedback_db = tmp_path_factory.mktemp("feedback") / "feedback.sqlite"
+        server = ServerSettings(**{"feedback_db": feedback_db, **server_fields})
+        settings = store_settings.model_copy(update={"server": server})
+        running = RunningServer(settings, service or answer_service, feedback_db).start()
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def server(start_server: Callable[..., RunningServer]) -> RunningServer:
+    """The default server: no auth, no sub-path, Danish page."""
+    return start_server()
