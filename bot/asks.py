@@ -33,7 +33,8 @@ _HOLDS = {
                          r"\d[\d.,]*\s*-\s*\d+\s*(?:mio|millioner)", re.I),
     "date": re.compile(r"\b(?:1[89]\d\d|20\d\d)\b|\b(?:januar|februar|marts|april|maj|juni|juli|august|september|"
                        r"oktober|november|december)\b", re.I),
-    "count": re.compile(rf"\d|\b{_NUMBER_WORDS_ANY}\b", re.I),
+    # A number that is not a year ("2030" in "CO2-neutralitet i 2030" counts nothing).
+    "count": re.compile(rf"(?<![\w.,])(?!(?:19|20)\d\d(?!\d))\d+|\b{_NUMBER_WORDS_ANY}\b", re.I),
     # A capitalised word that does not open the sentence, or an acronym: a name of a person, body or place.
     "name": re.compile(r"(?<=[^.!?:\s“\"]\s)[A-ZÆØÅ][a-zæøå]+|\b[A-ZÆØÅ]{2,}\b"),
 }

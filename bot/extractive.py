@@ -23,10 +23,10 @@ from bot.retrieval import ChunkMatrix, Query, ScoredChunk
 from bot.terms import content_terms, stem_set, term_matches
 from ingest.types import Chunk
 
-LEXICAL_WEIGHT = 0.12  # weight of IDF-weighted term coverage next to the cosine (e5 cosines span ~0.75-0.92)
+LEXICAL_WEIGHT = 0.08  # weight of IDF-weighted term coverage next to the cosine (e5 cosines span ~0.75-0.92)
 KIND_BONUS = 0.03  # the sentence holds what is asked for (a number, an amount, a date, a name)
 RANK_PRIOR = 0.02  # the best-retrieved chunk's sentences get this much more than the last one's
-CHUNKS_SCANNED = 6
+CHUNKS_SCANNED = 8
 SHORT_SPAN = 70  # characters: a shorter sentence takes the next one along
 WHOLE_QUOTE_MAX = 480  # an attributed quote up to this long is cited whole
 MMR_LAMBDA = 0.5

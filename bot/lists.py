@@ -36,45 +36,68 @@ def _heading_span(clean_text: str, title: str, start: int) -> tuple[int, int] | 
 
 
 def _chunk_at(chunks: list[Chunk], doc_id: str, offset: int) -> Chunk | None:
+    """The chunk holding `offset`, else the first one after it (a heading may sit just before its chunk)."""
+    after = None
     for chunk in chunks:
-        if chunk.doc_id == doc_id and chunk.start <= offset < chunk.end:
+        if chunk.doc_id != doc_id:
+            continue
+        if chunk.start <= offset < chunk.end:
             return chunk
-    return None
+        if chunk.start > offset and (after is None or chunk.start < after.start):
+            after = chunk
+    return after
+
+
+def _groups(sections: list) -> dict[tuple[str, ...], list]:
+    """Sections by parent path (siblings together), document order kept."""
+    groups: dict[tuple[str, ...], list] = {}
+    for section in sections:
+        groups.setdefault(tuple(section.path[:-1]), []).append(section)
+    return groups
+
+
+def _fitting(siblings: list, size: int | None) -> list:
+    """The siblings that form the asked-for list: all of them, or only the numbered ones ("#1".."#6") when
+    the parent also holds other sections; [] when the count does not fit."""
+    numbered = [s for s in siblings if _NUMBERED.match(s.title)]
+    if size:
+        if len(siblings) == size:
+            return siblings
+        return numbered if len(numbered) == size else []
+    return numbered if len(numbered) >= 2 else []
 
 
 def structured_list(store: Any, hits: list[ScoredChunk], asks: Asks) -> list[ListItem]:
-    """The items of the list the question asks for, found in the section structure; [] when none fits."""
-    if not asks.is_list and asks.list_size is None:
+    """The items of the list the question asks for, found in the section structure; [] when none fits.
+
+    Every group of sibling sections whose size fits is a candidate; a group counts the fused retrieval
+    scores of the retrieved chunks that lie under its parent (the introduction naming "seks vigtige
+    opmærksomhedspunkter" and the items themselves), and the best group with any such chunk wins."""
+    if not asks.is_list:
         return []
     chunks = list(store.chunks)
-    for hit in hits[:5]:
-        document = store.documents.get(hit.chunk.doc_id)
-        if document is None:
-            continue
-        sections = list(getattr(document, "sections", []) or [])
-        path = tuple(hit.chunk.section.split(" > "))
-        # Walk up from the hit's own section: its siblings, then its parent's siblings, ...
-        for depth in range(len(path), 0, -1):
-            parent = path[: depth - 1]
-            siblings = [s for s in sections if tuple(s.path[:-1]) == parent and len(s.path) == depth]
-            if len(siblings) < 2 or len(siblings) > MAX_ITEMS:
+    best: tuple[float, str, list] | None = None
+    for doc_id, document in store.documents.items():
+        for parent, siblings in _groups(list(getattr(document, "sections", []) or [])).items():
+            if not 2 <= len(siblings) <= MAX_ITEMS * 2:
                 continue
-            numbered = sum(bool(_NUMBERED.match(s.title)) for s in siblings)
-            fits = (len(siblings) == asks.list_size) if asks.list_size else numbered == len(siblings)
-            if not fits:
-                # A parent may hold an introduction plus the numbered items: take the numbered ones.
-                only_numbered = [s for s in siblings if _NUMBERED.match(s.title)]
-                if asks.list_size and len(only_numbered) == asks.list_size:
-                    siblings, fits = only_numbered, True
-            if not fits:
+            items = _fitting(siblings, asks.list_size)
+            if not items or len(items) > MAX_ITEMS:
                 continue
-            items = []
-            for section in sorted(siblings, key=lambda s: s.start):
-                span = _heading_span(document.clean_text, section.title, section.start)
-                chunk = _chunk_at(chunks, hit.chunk.doc_id, span[0]) if span else None
-                if span is None or chunk is None:
-                    break
-                items.append(ListItem(chunk=chunk, start=span[0], end=span[1], section=" > ".join(section.path)))
-            else:
-                return items
-    return []
+            prefix = " > ".join(parent)
+            weight = sum(h.score for h in hits if h.chunk.doc_id == doc_id
+                         and (not prefix or h.chunk.section == prefix or h.chunk.section.startswith(prefix + " > ")))
+            if weight > 0 and (best is None or weight > best[0]):
+                best = (weight, doc_id, items)
+    if best is None:
+        return []
+    _, doc_id, sections = best
+    document = store.documents[doc_id]
+    found: list[ListItem] = []
+    for section in sorted(sections, key=lambda s: s.start):
+        span = _heading_span(document.clean_text, section.title, section.start)
+        chunk = _chunk_at(chunks, doc_id, span[0]) if span else None
+        if span is None or chunk is None:
+            return []
+        found.append(ListItem(chunk=chunk, start=span[0], end=span[1], section=" > ".join(section.path)))
+    return found

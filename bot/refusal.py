@@ -1,15 +1,17 @@
 """When the report does not answer: say so, and show only the nearest passages.
 
 A similarity threshold alone cannot tell a near miss ("Hvor mange penge bruger kommunerne på innovation?",
-in the report's own words) from a real question: both reach e5 cosines of 0.85-0.90. So three checks, any of
-which refuses:
+in the report's own words) from a real question: both reach e5 cosines of 0.85-0.90. So several checks, any
+of which refuses:
   1. too far: the best sentence's cosine with the question is below `FAR` (nothing in the report is close);
-  2. wrong kind: the question asks for a count, amount, percentage, date or name and none of the best
-     candidate sentences holds one (bot/asks.py);
-  3. off subject: the question's own content words (stemmed, compound-aware, weighted by rarity in the
-     report) are mostly absent from the best chunks, and the best sentence is not very close either
-     (`CLOSE`). Danish only: an English question shares no words with the Danish text, so for English the
-     cross-lingual check is the dense one, with its own threshold (`FAR_EN`).
+  2. wrong kind: the question asks for a count, amount, percentage, date or name (bot/asks.py) and no good
+     candidate span holds one that is about the question's subject (Danish: the span must also hold half of
+     the question's content words; English: the span must be among the three best);
+  3. off subject (Danish): the question's own content words (stemmed, compound-aware, weighted by rarity in
+     the report, so "innovation" counts little and "løn" much) are mostly absent from the best chunks;
+  4. flat (English): an English question shares no words with the Danish text, so the cross-lingual check
+     is how far the best sentence's cosine stands out among all the report's sentences (a z-score): a
+     question the report speaks to has a peak, one it does not meets a flat field.
 Greetings and "what can you do?" are not questions about the report: they get a short reply instead.
 """
 from __future__ import annotations
@@ -20,43 +22,61 @@ from typing import Any
 
 from bot.asks import Asks, holds
 from bot.extractive import Span, lexical_overlap, term_weights
-from bot.retrieval import Query, ScoredChunk
+from bot.retrieval import ChunkMatrix, Query, ScoredChunk
 from bot.terms import content_terms
 
 FAR = 0.80  # best-sentence cosine below this: refused whatever the words say
-FAR_EN = 0.80
-CLOSE = 0.88  # at or above this the off-subject check is waived (paraphrases with other words)
-MIN_COVERAGE = 0.5  # share (IDF-weighted) of the question's content words found in the best chunks
-KIND_SPANS = 8  # how many of the best spans may hold the asked-for kind
+MIN_COVERAGE = 0.36  # share (IDF-weighted) of a Danish question's content words found in the best chunks
+KIND_OVERLAP = 0.5  # a Danish span holding the asked-for kind must also hold this share of the question's words
+KIND_SPANS = 8  # how many of the best spans may hold the asked-for kind (Danish)
+KIND_SPANS_EN = 3  # English: no word overlap to check, so the span must be among the very best
+MIN_PEAK_EN = 3.0  # English: z-score of the best sentence's cosine among all the report's sentences
 COVERAGE_CHUNKS = 3
 
 
 @dataclass(frozen=True)
 class Verdict:
     refused: bool
-    reason: str  # "far" | "kind" | "subject" | "" (answered)
+    reason: str  # "far" | "kind" | "subject" | "flat" | "" (answered)
     best_cosine: float
     coverage: float
+    peak: float | None = None
 
 
 def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: list[Span]) -> Verdict:
-    """Does the report answer `query`? `spans` are all scored candidate spans, best first."""
+    """Does the report answer `query`? `spans` are all scored candidate spans."""
+    if not hits or not spans:
+        return Verdict(True, "far", 0.0, 0.0)
     ranked = sorted(spans, key=lambda s: s.score, reverse=True)
     cosines = [float(s.vector @ query.vector) for s in ranked if s.vector is not None and query.vector is not None]
     best_cosine = max(cosines, default=max((h.dense or 0.0 for h in hits), default=0.0))
     terms = content_terms(query.text)
+    weights = term_weights(store)
     top_text = " ".join(h.chunk.text for h in hits[:COVERAGE_CHUNKS])
-    coverage = lexical_overlap(terms, term_weights(store), top_text) if terms else 1.0
-    if not hits:
-        return Verdict(True, "far", 0.0, 0.0)
-    far = FAR_EN if query.language == "en" else FAR
-    if query.vector is not None and best_cosine < far:
-        return Verdict(True, "far", best_cosine, coverage)
-    if asks.kind and not any(holds(asks.kind, s.text) for s in ranked[:KIND_SPANS]):
-        return Verdict(True, "kind", best_cosine, coverage)
-    if query.language == "da" and coverage < MIN_COVERAGE and (query.vector is None or best_cosine < CLOSE):
-        return Verdict(True, "subject", best_cosine, coverage)
-    return Verdict(False, "", best_cosine, coverage)
+    coverage = lexical_overlap(terms, weights, top_text) if terms else 1.0
+    english = query.language == "en"
+    peak = ChunkMatrix.of(store).peakedness(query.vector) if english else None
+
+    def verdict(reason: str) -> Verdict:
+        return Verdict(bool(reason), reason, best_cosine, coverage, peak)
+
+    if query.vector is not None and best_cosine < FAR:
+        return verdict("far")
+    if asks.kind:
+        if english:
+            held = any(holds(asks.kind, s.text) for s in ranked[:KIND_SPANS_EN])
+        else:
+            held = any(holds(asks.kind, s.text)
+                       and (not terms or lexical_overlap(terms, weights, s.text) >= KIND_OVERLAP)
+                       for s in ranked[:KIND_SPANS])
+        if not held:
+            return verdict("kind")
+    if english:
+        if peak is not None and peak < MIN_PEAK_EN:
+            return verdict("flat")
+    elif terms and coverage < MIN_COVERAGE:
+        return verdict("subject")
+    return verdict("")
 
 
 # --- greetings and "what can you do?" -------------------------------------------------------------------

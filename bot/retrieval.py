@@ -56,6 +56,18 @@ class ChunkMatrix:
         self.available = bool(vectors) and all(v is not None for v in vectors)
         self.matrix = np.vstack(vectors).astype(np.float32) if self.available else None
         self.section_titles = sorted({part for c in self.chunks for part in c.section.split(" > ")})
+        sentences = [store.sentence_vectors(c.id) for c in self.chunks]
+        sentences = [np.asarray(v, dtype=np.float32) for v in sentences if v is not None and len(v)]
+        self.sentence_matrix = np.vstack(sentences) if sentences else None
+
+    def peakedness(self, vector: np.ndarray | None) -> float | None:
+        """How far the best sentence stands out from all the report's sentences (z-score of the max cosine).
+        A question the report speaks to has a clear peak; one it does not meets a flat field."""
+        if vector is None or self.sentence_matrix is None:
+            return None
+        sims = self.sentence_matrix @ vector
+        spread = float(sims.std())
+        return float((sims.max() - sims.mean()) / spread) if spread else None
 
     @classmethod
     def of(cls, store: Any) -> "ChunkMatrix":
