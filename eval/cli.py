@@ -12,8 +12,9 @@ HELP = "evaluate answers against a question set and write a report with plots"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--questions", type=Path, metavar="FILE",
-                        help="question set: JSON list, JSONL or YAML (default: eval/questions.yaml)")
+    parser.add_argument("--questions", type=Path, metavar="FILE", action="append",
+                        help="question set: JSON list, JSONL, YAML or CSV (default: eval/questions.yaml); repeat "
+                             "to join sets, e.g. the committed set plus exported feedback")
     parser.add_argument("--out", type=Path, metavar="DIR",
                         help="run directory (default: eval/reports/<UTC time>/)")
     parser.add_argument("--baseline", metavar="FILE|RUN_DIR",

@@ -12,7 +12,7 @@ from typing import Any
 
 from eval.compare import compact, compare, load_baseline
 from eval.metrics import HEADLINE, summarise
-from eval.questions import Question, load_questions
+from eval.questions import Question, load_question_sets
 from eval.report import render_markdown, write_plots
 from eval.runner import HttpSource, Result, ServiceSource, run_questions
 from ingest.settings import BUNDLED_REPORT, PROJECT_ROOT, Settings
@@ -57,7 +57,8 @@ def _score_baselines(questions: list[Question], settings: Settings, report_path:
     return out
 
 
-def evaluate(settings: Settings, questions_path: Path = DEFAULT_QUESTIONS, out_dir: Path | None = None, *,
+def evaluate(settings: Settings, questions_path: Path | list[Path] = DEFAULT_QUESTIONS,
+             out_dir: Path | None = None, *,
              url: str | None = None, token: str | None = None, limit: int | None = None,
              with_baselines: bool = False, baseline: Path | None | str = "default", judge: bool | None = None,
              progress: bool = True, report_path: Path = BUNDLED_REPORT, service: Any | None = None,
@@ -68,7 +69,9 @@ def evaluate(settings: Settings, questions_path: Path = DEFAULT_QUESTIONS, out_d
     judge: None = when an LLM is configured in `judge_settings` (default: `settings`), so extractive answers
     can be judged by the configured LLM too.
     """
-    questions = load_questions(questions_path)[:limit] if limit else load_questions(questions_path)
+    paths = questions_path if isinstance(questions_path, list) else [questions_path]
+    questions = load_question_sets(paths)
+    questions = questions[:limit] if limit else questions
     baseline_path = DEFAULT_BASELINE if baseline == "default" else baseline
     previous = None
     if baseline_path is not None and (baseline != "default" or DEFAULT_BASELINE.is_file()):
@@ -86,7 +89,7 @@ def evaluate(settings: Settings, questions_path: Path = DEFAULT_QUESTIONS, out_d
     results = run_questions(questions, source, str(report_path), progress=progress, judge=llm_judge)
     scores = [r.score for r in results]
     summary: dict[str, Any] = {
-        "run": {"started": started, "questions_file": str(questions_path), "questions_sha": questions_sha(questions),
+        "run": {"started": started, "questions_file": ", ".join(str(p) for p in paths), "questions_sha": questions_sha(questions),
                 "source": url or "in-process AnswerService", "out_dir": str(out_dir), "mode": _modes(results), "commit": _git_commit(),
                 "report": str(report_path), "judge": bool(llm_judge),
                 "judge_failures": llm_judge.failures if llm_judge else 0},

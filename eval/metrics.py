@@ -103,6 +103,12 @@ def score_answer(question: Question, answer: Answer, folded_report: str, latency
     score.unverified_quotes = [q for q, ok in zip(quotes, verbatim) if not ok]
     if not question.answerable:
         return score
+    text = _collapsed(answer.answer + " " + " ".join(quotes))
+    score.missing_terms = [t for t in question.must_mention if not term_found(t, text)]
+    if question.must_mention:
+        score.coverage = 1 - len(score.missing_terms) / len(question.must_mention)
+    if not question.evidence:  # e.g. exported feedback not yet labelled: nothing to check retrieval against
+        return score
     rank = first_hit_rank(answer, question.evidence)
     score.first_hit_rank = rank
     score.hits = {f"hit@{k}": rank is not None and rank <= k for k in HIT_KS}
@@ -112,10 +118,6 @@ def score_answer(question: Question, answer: Answer, folded_report: str, latency
     score.supported = bool(found)
     score.quote_supported = any(evidence_supported(e, c, quote_only=True) for e in question.evidence for c in cited)
     score.evidence_recall = len(found) / len(question.evidence)
-    text = _collapsed(answer.answer + " " + " ".join(quotes))
-    score.missing_terms = [t for t in question.must_mention if not term_found(t, text)]
-    if question.must_mention:
-        score.coverage = 1 - len(score.missing_terms) / len(question.must_mention)
     return score
 
 

@@ -1,12 +1,14 @@
 """The question-set format read by `rapportbot eval --questions FILE`.
 
-A file is a JSON list, JSON Lines (one object per line) or YAML (a list) of objects with:
+A file is a JSON list, JSON Lines (one object per line), YAML (a list) or CSV (header row; list cells as a
+JSON list or ';'-separated) of objects with:
   id            (required) string or number, unique in the file
   question      (required) the question as a user would ask it
   lang          optional, "da" | "en"; unset: the language the bot detects
   kind          optional, default "fact"; "out_of_scope" marks a question that must be refused
                 (others in our set: number, list, quote, synthesis; any other label is kept for reporting)
-  evidence      list of verbatim substrings of the report; any one counts (empty for out_of_scope)
+  evidence      list of verbatim substrings of the report; any one counts (empty for out_of_scope; an
+                answerable question without evidence is left out of retrieval and support metrics)
   must_mention  list of lower-case terms a correct answer contains; "a|b" accepts either
   gold_answer   optional reference answer (used by the LLM judge and the report)
   topic         optional label for grouping in the report
@@ -94,6 +96,8 @@ def _read_items(path: Path) -> list[object]:
         data = _read_jsonl(path, text)
     elif suffix == ".json":
         data = json.loads(text)
+    elif suffix == ".csv":
+        data = _read_csv(text)
     else:  # unknown suffix: JSON, then JSON Lines, then YAML
         try:
             data = json.loads(text)
@@ -107,6 +111,27 @@ def _read_items(path: Path) -> list[object]:
     if not isinstance(data, list):
         raise InputError(f"{path}: expected a list of questions, got {type(data).__name__}")
     return data
+
+
+def _read_csv(text: str) -> list[object]:
+    """CSV with a header row (e.g. `rapportbot feedback export --format csv`); list cells are a JSON list or
+    items separated by ';'."""
+    import csv
+    import io
+
+    rows = []
+    for row in csv.DictReader(io.StringIO(text)):
+        for field in ("evidence", "must_mention"):
+            cell = (row.get(field) or "").strip()
+            if cell.startswith("["):
+                try:
+                    row[field] = json.loads(cell)
+                except json.JSONDecodeError:
+                    pass
+            elif cell:
+                row[field] = [item for item in (part.strip() for part in cell.split(";")) if item]
+        rows.append({k: v for k, v in row.items() if k is not None})
+    return rows
 
 
 def _read_jsonl(path: Path, text: str) -> list[object]:
@@ -125,6 +150,19 @@ def _describe(error: ValidationError) -> str:
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "item"
     return f"field '{field}': {first['msg']}"
+
+
+def load_question_sets(paths: list[str | Path]) -> list[Question]:
+    """Several question files as one set (e.g. the committed set plus exported feedback); ids stay unique."""
+    questions: list[Question] = []
+    origin: dict[str, Path] = {}
+    for path in paths:
+        for question in load_questions(path):
+            if question.id in origin:
+                raise InputError(f"{path}: id {question.id!r} is already used in {origin[question.id]}")
+            origin[question.id] = Path(path)
+            questions.append(question)
+    return questions
 
 
 def load_questions(path: str | Path) -> list[Question]:
