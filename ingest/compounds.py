@@ -23,9 +23,12 @@ KNOWN_ZIPF = 2.5  # a tail at least this common counts as a word
 @lru_cache(maxsize=1)
 def _wordfreq_da() -> dict[str, float]:
     try:
+        import math
+
         import wordfreq
 
-        return {w: wordfreq.zipf_frequency(w, "da") for w in wordfreq.get_frequency_dict("da")}
+        # zipf = log10(frequency per word) + 9; computed here because zipf_frequency() re-tokenises each word.
+        return {w: math.log10(f) + 9 for w, f in wordfreq.get_frequency_dict("da").items() if f > 0}
     except Exception:  # wordfreq missing or without Danish data: the corpus vocabulary still works
         return {}
 

@@ -165,7 +165,8 @@ def _vectors(chunks: list[Chunk], embeddings, cache: VectorTable | None, progres
             if vector is not None:
                 vectors[key] = vector
     reused = len(vectors)
-    missing = [key for key in needed if key not in vectors]
+    # Similar lengths side by side keep the engine's threads evenly busy within a batch.
+    missing = sorted((key for key in needed if key not in vectors), key=lambda k: len(needed[k]))
     if missing:
         from tqdm import tqdm
 
