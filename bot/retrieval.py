@@ -86,7 +86,9 @@ def _allowed(chunks: list[Chunk], filters: Filters, titles: list[str]) -> set[st
         return None
     allowed = chunks
     if filters.speaker:
-        narrowed = [c for c in allowed if c.speaker == filters.speaker]
+        # A chunk is (mainly) one speaker's quote, or holds an attributed quote of theirs among other text.
+        marks = (f"({filters.speaker})", f"- {filters.speaker}")
+        narrowed = [c for c in allowed if c.speaker == filters.speaker or any(m in c.text for m in marks)]
         allowed = narrowed or allowed
     if filters.section_query or filters.section_number:
         sections = matching_section_titles(filters.section_query, filters.section_number, titles)
