@@ -169,24 +169,27 @@ class LLMAnswerer:
     # -- public -------------------------------------------------------------------------------------
     def answer(self, question: str, language: str, passages: list[Chunk], store: Any) -> LLMResult:
         """A verified answer; LLMFailure on any fault or when no quote survives checking."""
-        messages = self._answer_messages(question, language, passages)
+        messages = self._guarded(language, lambda: self._answer_messages(question, language, passages))
         return self._guarded(language, lambda: self._finish(self._invoke(messages), language, passages, store))
 
     def stream(self, question: str, language: str, passages: Sequence[Chunk], store: Any) -> Iterator[str | LLMResult]:
         """Answer text deltas as they arrive (provisional: markers are renumbered and quotes checked only at
         the end), then the final verified LLMResult, which replaces the streamed text. Raises LLMFailure."""
-        messages = self._answer_messages(question, language, passages)
+        messages = self._guarded(language, lambda: self._answer_messages(question, language, passages))
         text, shown = "", ""
         chunks = self._stream_text(messages)
-        while True:
-            piece = self._guarded(language, lambda: next(chunks, None))
-            if piece is None:
-                break
-            text += piece
-            visible = streamed_answer(text)
-            if len(visible) > len(shown) and visible.startswith(shown):
-                yield visible[len(shown):]
-                shown = visible
+        try:
+            while True:
+                piece = self._guarded(language, lambda: next(chunks, None))
+                if piece is None:
+                    break
+                text += piece
+                visible = streamed_answer(text)
+                if len(visible) > len(shown) and visible.startswith(shown):
+                    yield visible[len(shown):]
+                    shown = visible
+        finally:
+            chunks.close()  # tells the reader thread to stop and close the response
         yield self._guarded(language, lambda: self._finish(text, language, passages, store))
 
     def condense(self, question: str, history: list[dict]) -> str:
