@@ -65,7 +65,7 @@ def _span(passage: str, origin: list[int], a: int, b: int) -> tuple[int, int]:
     return start, end
 
 
-def _find_exact(qnorm: str, pnorm: str, origin: list[int], passage: str, from_norm: int = 0):
+def _find_exact(qnorm: str, pnorm: str, from_norm: int = 0) -> tuple[int, int] | None:
     pos = pnorm.find(qnorm, from_norm)
     if pos < 0:
         return None
@@ -110,7 +110,7 @@ def _find_fuzzy(qnorm: str, pnorm: str, origin: list[int], passage: str, from_no
 
 def _match_piece(qnorm: str, pnorm: str, origin: list[int], passage: str, from_norm: int, threshold: float):
     """(norm_start, norm_end, score, exact) of one quote piece at or after `from_norm`, or None."""
-    hit = _find_exact(qnorm, pnorm, origin, passage, from_norm)
+    hit = _find_exact(qnorm, pnorm, from_norm)
     if hit:
         return hit[0], hit[1], 1.0, True
     fuzzy = _find_fuzzy(qnorm, pnorm, origin, passage, from_norm)
@@ -134,7 +134,7 @@ def verify_quote(quote: str, passage: str, threshold: float = 0.9) -> QuoteCheck
     if not whole:
         return _dropped()
     # The report itself has "..." in places, so try the quote whole before treating dots as elisions.
-    hit = _find_exact(whole, pnorm, origin, passage)
+    hit = _find_exact(whole, pnorm)
     if hit:
         start, end = _span(passage, origin, *hit)
         return QuoteCheck("kept", passage[start:end], start, end, 1.0)
