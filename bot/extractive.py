@@ -169,7 +169,8 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
                     members = [j, j + 1]
             vecs = [sentence_vectors[k] for k in members if sentence_vectors[k] is not None]
             vector = _normalised(np.mean(vecs, axis=0)) if vecs else None
-            speaker = region[2] if region else chunk.speaker
+            # A chunk's speaker names the quote it mainly holds; its narrative sentences are nobody's quote.
+            speaker = region[2] if region else (chunk.speaker if not regions else None)
             spans.append(Span(chunk=chunk, start=start, end=end, score=scores[j], vector=vector,
                               speaker=speaker, sentence_scores=[scores[k] for k in members]))
     wanted = query.filters.speaker

@@ -9,7 +9,9 @@ of which refuses:
      the question's content words; English: the span must be among the three best);
   3. off subject (Danish): the question's own content words (stemmed, compound-aware, weighted by rarity in
      the report, so "innovation" counts little and "løn" much) are mostly absent from the best chunks;
-  4. flat (English): an English question shares no words with the Danish text, so the cross-lingual check
+  4. another topic (English): the question's cosine with the report as a whole (its mean chunk vector) is
+     low: "What is the capital of France?" is far from everything the report is about;
+  5. flat (English): an English question shares no words with the Danish text, so the cross-lingual check
      is how far the best sentence's cosine stands out among all the report's sentences (a z-score): a
      question the report speaks to has a peak, one it does not meets a flat field.
 Greetings and "what can you do?" are not questions about the report: they get a short reply instead.
@@ -30,6 +32,7 @@ MIN_COVERAGE = 0.36  # share (IDF-weighted) of a Danish question's content words
 KIND_OVERLAP = 0.5  # a Danish span holding the asked-for kind must also hold this share of the question's words
 KIND_SPANS = 8  # how many of the best spans may hold the asked-for kind (Danish)
 KIND_SPANS_EN = 3  # English: no word overlap to check, so the span must be among the very best
+MIN_TOPIC_EN = 0.78  # English: cosine with the report as a whole (mean chunk vector); below: another topic
 MIN_PEAK_EN = 3.0  # English: z-score of the best sentence's cosine among all the report's sentences
 COVERAGE_CHUNKS = 3
 
@@ -37,7 +40,7 @@ COVERAGE_CHUNKS = 3
 @dataclass(frozen=True)
 class Verdict:
     refused: bool
-    reason: str  # "far" | "kind" | "subject" | "flat" | "" (answered)
+    reason: str  # "far" | "kind" | "subject" | "topic" | "flat" | "" (answered)
     best_cosine: float
     coverage: float
     peak: float | None = None
@@ -66,12 +69,17 @@ def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: 
         if english:
             held = any(holds(asks.kind, s.text) for s in ranked[:KIND_SPANS_EN])
         else:
+            # Words the report never uses are the subject check's business; here they would only dilute.
+            known = [t for t in terms if weights.document_frequency(t) > 0]
             held = any(holds(asks.kind, s.text)
-                       and (not terms or lexical_overlap(terms, weights, s.text) >= KIND_OVERLAP)
+                       and (not known or lexical_overlap(known, weights, s.text) >= KIND_OVERLAP)
                        for s in ranked[:KIND_SPANS])
         if not held:
             return verdict("kind")
     if english:
+        topic = ChunkMatrix.of(store).topicality(query.vector)
+        if topic is not None and topic < MIN_TOPIC_EN:
+            return verdict("topic")
         if peak is not None and peak < MIN_PEAK_EN:
             return verdict("flat")
     elif terms and coverage < MIN_COVERAGE:

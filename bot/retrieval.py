@@ -59,6 +59,14 @@ class ChunkMatrix:
         sentences = [store.sentence_vectors(c.id) for c in self.chunks]
         sentences = [np.asarray(v, dtype=np.float32) for v in sentences if v is not None and len(v)]
         self.sentence_matrix = np.vstack(sentences) if sentences else None
+        centroid = self.matrix.mean(axis=0) if self.available and len(self.chunks) else None
+        self.centroid = centroid / np.linalg.norm(centroid) if centroid is not None and np.linalg.norm(centroid) else None
+
+    def topicality(self, vector: np.ndarray | None) -> float | None:
+        """Cosine of the question with the report as a whole (the mean of its chunk vectors)."""
+        if vector is None or self.centroid is None:
+            return None
+        return float(self.centroid @ vector)
 
     def peakedness(self, vector: np.ndarray | None) -> float | None:
         """How far the best sentence stands out from all the report's sentences (z-score of the max cosine).

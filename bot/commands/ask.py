@@ -118,6 +118,14 @@ def _interactive(service: Any) -> int:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        return _run(args, settings)
+    except BrokenPipeError:  # `rapportbot ask ... | head`: the reader left; not an error
+        sys.stderr.close()
+        return 0
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     question = " ".join(args.question).strip()
     if args.batch is None and not question and not sys.stdin.isatty():
         question = sys.stdin.read().strip()  # `echo "..." | rapportbot ask`
