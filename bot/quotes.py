@@ -56,8 +56,13 @@ def _strip_edges(norm: str) -> str:
 
 
 def _span(passage: str, origin: list[int], a: int, b: int) -> tuple[int, int]:
-    """Offsets in `passage` of normalised span [a, b), widened to a following sentence end mark."""
+    """Offsets in `passage` of normalised span [a, b), widened to whole words and a following sentence end."""
     start, end = origin[a], origin[b - 1] + 1
+    # Never cut a word: a quote that starts or ends inside one is widened to the whole word.
+    while start > 0 and passage[start - 1].isalnum() and passage[start].isalnum():
+        start -= 1
+    while end < len(passage) and passage[end - 1].isalnum() and passage[end].isalnum():
+        end += 1
     # Keep the passage's own full stop / question mark right after the span: a quote reads as a sentence.
     rest = passage[end:end + 1]
     if rest and rest in ".!?":

@@ -151,3 +151,10 @@ def test_verify_in_document_bridges_a_page_footer_that_cleaning_removed() -> Non
     quote = "Nogle har det som en tydelig fælles dagsorden, hvor direktionen har en tæt dialog om"
     assert verify_in_document(quote, cleaned, RAW)
     assert not verify_in_document(quote.replace("tæt", "løs"), cleaned, RAW)
+
+
+def test_a_quote_cut_inside_a_word_is_widened_to_whole_words() -> None:
+    check = verify_quote("irkelig sket en modning af innovationsdags", MODNING)
+    assert check.status == "kept"
+    assert_verbatim_span(check, MODNING)
+    assert check.quote.startswith("virkelig") and check.quote.endswith("onsdagsordenen.")
