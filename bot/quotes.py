@@ -20,6 +20,7 @@ from rapidfuzz import fuzz
 _IGNORED = set("-\u00ad\u2010\u2011\u2012\u2013\u2014\u2015\u2212\"'`´\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f«»‹›")
 _ELLIPSIS = re.compile(r"\s*[\[(]?\s*(?:\.{3,}|…)\s*[\])]?\s*")
 _EDGE_PUNCT = ".,;:!?"
+_MIN_QUOTE_WORDS = 3    # "sk" or "innovation" is found anywhere and proves nothing
 _MIN_FUZZY_CHARS = 20   # shorter quotes must match exactly: fuzzy scores on a few words mean little
 _MAX_STRETCH = 3.0      # an elided quote may cover at most this many times its own length (plus slack)
 
@@ -130,13 +131,14 @@ def _dropped(score: float = 0.0) -> QuoteCheck:
 
 def verify_quote(quote: str, passage: str, threshold: float = 0.9) -> QuoteCheck:
     """Check `quote` against `passage`: kept (exact after normalisation), repaired (a near match, replaced by
-    the passage's verbatim span) or dropped. Quotes shortened with "..." are checked piece by piece, in
+    the passage's verbatim span) or dropped. A quote of fewer than three words proves nothing and is dropped.
+    Quotes shortened with "..." are checked piece by piece, in
     order, and the shown quote is the passage span from the first piece to the last."""
     pnorm, origin = _normalise_with_map(passage)
     if not pnorm:
         return _dropped()
     whole = _strip_edges(_match_form(quote))
-    if not whole:
+    if not whole or len(re.findall(r"\w+", quote)) < _MIN_QUOTE_WORDS:
         return _dropped()
     # The report itself has "..." in places, so try the quote whole before treating dots as elisions.
     hit = _find_exact(whole, pnorm)

@@ -274,3 +274,21 @@ def test_condense_without_history_or_on_failure_keeps_the_question(fake_openai: 
     assert fake_openai.requests == []
     fake_openai.script(Reply.error(500))
     assert answerer.condense("og de regionale?", HISTORY) == "og de regionale?"
+
+
+def _hostile_rows() -> list[dict]:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "hostile_questions.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+    return [r for r in rows if r["category"] in ("injection", "fake_citation") and r.get("marker")]
+
+
+@pytest.mark.parametrize("row", _hostile_rows(), ids=lambda r: r["id"])
+def test_a_model_that_obeys_an_injection_gets_no_citation(passages: list[Chunk], store: Any, fake_openai: FakeOpenAI,
+                                                          answerer: LLMAnswerer, row: dict) -> None:
+    # The worst case: the model follows the injection and "quotes" what the attacker asked for.
+    fake_openai.script(Reply.text(reply(f"{row['marker']} [1]", (1, row["marker"]), (2, row["question"][:300]))))
+    with pytest.raises(LLMFailure):
+        answerer.answer(row["question"], "da", passages, store)

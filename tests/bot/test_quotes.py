@@ -102,8 +102,8 @@ def test_short_quote_must_match_exactly() -> None:
     assert verify_quote("en modnig af", MODNING).status == "dropped"
 
 
-def test_empty_and_punctuation_only_quotes_are_dropped() -> None:
-    for quote in ["", "   ", "“ ”", "...", "—"]:
+def test_empty_punctuation_only_and_one_or_two_word_quotes_are_dropped() -> None:
+    for quote in ["", "   ", "“ ”", "...", "—", "sk-", "modning", "“en modning”"]:
         assert verify_quote(quote, MODNING).status == "dropped"
 
 
