@@ -54,3 +54,38 @@ def test_unreachable_url_stops_with_a_message(tmp_path, capsys):
                  "--out", str(tmp_path / "out"), "--baseline", "none", "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2 and "cannot reach" in err
+
+
+def test_url_run_against_the_real_web_server(eval_service, store_settings, tmp_path):
+    """The same evaluation through the real FastAPI app (bot.web.app) served by uvicorn on loopback."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from bot.web.app import create_app
+    from ingest.settings import ServerSettings
+
+    settings = store_settings.model_copy(update={"server": ServerSettings(api_tokens=["t0ken"])})
+    app = create_app(settings, service_factory=lambda: eval_service, feedback_path=tmp_path / "fb.sqlite")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.started
+        summary = evaluate(store_settings, _write(tmp_path), tmp_path / "run", url=f"http://127.0.0.1:{port}",
+                           token="t0ken", baseline=None, progress=False)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert summary["metrics"]["all"]["errors"] == 0 and summary["metrics"]["all"]["n"] == len(QUESTIONS)
+    local = evaluate(store_settings, _write(tmp_path), tmp_path / "local", baseline=None, progress=False,
+                     service=eval_service)
+    assert summary["questions"] == local["questions"]
