@@ -83,6 +83,7 @@ class LLMAnswerer:
         # Local servers need no key, but the OpenAI client insists on one.
         self._chat = ChatOpenAI(model=llm.model, base_url=llm.base_url, api_key=llm.api_key or "not-needed",
                                 temperature=llm.temperature, timeout=llm.timeout_s, max_retries=0,
+                                max_tokens=llm.max_tokens,
                                 use_responses_api=False)
         self._answer_prompt = ChatPromptTemplate.from_messages(
             [("system", load_prompt("system")), ("human", load_prompt("answer"))])

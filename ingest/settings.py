@@ -88,6 +88,8 @@ class LLMSettings(_Group):
                                description="Sampling temperature.")
     timeout_s: float = Field(30.0, gt=0, validation_alias=_env("RAPPORTBOT_LLM_TIMEOUT"),
                              description="Seconds before the LLM call is abandoned for the extractive answer.")
+    max_tokens: int = Field(1024, ge=64, validation_alias=_env("RAPPORTBOT_LLM_MAX_TOKENS"),
+                            description="Most tokens the model may write per answer (raise it for reasoning models that think aloud).")
 
     @property
     def enabled(self) -> bool:

@@ -81,7 +81,8 @@ def test_answer_cites_verified_quotes(passages: list[Chunk], store: Any,
     assert result.answer == "Innovationsdagsordenen er modnet [1], og enhederne flyttede ikke kulturen [2][3]."
     assert_verbatim(result, passages, store)
     sent = fake_openai.requests[-1]
-    assert sent["model"] == "fake-model" and not sent.get("stream")
+    assert sent["model"] == "fake-model" and not sent.get("stream") and sent["temperature"] == 0.0
+    assert sent["max_completion_tokens"] == 1024  # RAPPORTBOT_LLM_MAX_TOKENS
     system, user = sent["messages"][0]["content"], sent["messages"][1]["content"]
     assert refusal_phrase("da") in system and "Danish" in system
     first = passages[0]
