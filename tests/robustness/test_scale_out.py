@@ -1,0 +1,69 @@
+"""Scale-out: two `serve` processes sharing one `chroma run` server, one store directory (lexical index,
+chunks) and one feedback database. Both answer alike; feedback sent to either lands in the one file."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+from eval.bench_load import run_load_sync
+from eval.bench_proc import ServeProcess, bench_env
+from tests.robustness.support import chroma_backed_store
+
+
+@pytest.fixture(scope="module")
+def two_servers(built_store: Path, tmp_path_factory) -> Iterator[tuple[ServeProcess, ServeProcess, Path]]:
+    work = tmp_path_factory.mktemp("scale-out")
+    store, chroma = chroma_backed_store(built_store, work)
+    feedback_db = work / "shared-feedback.sqlite"
+    env = bench_env(store, RAPPORTBOT_CHROMA_URL=chroma.url, RAPPORTBOT_FEEDBACK_DB=str(feedback_db))
+    first, second = ServeProcess(env, log_dir=work), ServeProcess(env, log_dir=work)
+    try:
+        first.start()
+        second.start()
+        yield first, second, feedback_db
+    finally:
+        first.stop()
+        second.stop()
+        chroma.stop()
+
+
+def test_both_servers_answer_alike_from_the_shared_chroma_server(two_servers) -> None:
+    first, second, _ = two_servers
+    for question in ["Hvad er de seks opmærksomhedspunkter?", "What do the leaders say about climate?"]:
+        answers = [httpx.post(s.url + "/api/ask", json={"question": question}, timeout=30, trust_env=False)
+                   for s in (first, second)]
+        assert all(a.status_code == 200 for a in answers), [a.text[:300] for a in answers]
+        one, two = (a.json() for a in answers)
+        assert one["citations"], one
+        assert [c["quote"] for c in one["citations"]] == [c["quote"] for c in two["citations"]]
+    healths = [httpx.get(s.url + "/api/health", trust_env=False).json() for s in (first, second)]
+    assert healths[0]["version"] == healths[1]["version"] and healths[0]["chunks"] > 0
+
+
+def test_feedback_from_both_servers_lands_in_one_database(two_servers) -> None:
+    first, second, feedback_db = two_servers
+    users, per_user = 20, 3
+
+    def feedback(tag: str):
+        return lambda question, user, i: ("/api/feedback", {"question": question, "rating": "up",
+                                                            "comment": f"{tag}-{user}-{i}"})
+
+    import threading
+
+    results = {}
+    threads = [threading.Thread(target=lambda s=s, tag=tag: results.__setitem__(tag, run_load_sync(
+        s.url, ["Hvad er radikal innovation?"], users, per_user, make_request=feedback(tag), total_timeout_s=120)))
+               for s, tag in ((first, "a"), (second, "b"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(r.errors == 0 for r in results.values()), {k: r.summary() for k, r in results.items()}
+    with sqlite3.connect(feedback_db) as conn:
+        comments = {row[0] for row in conn.execute("SELECT comment FROM feedback")}
+    expected = {f"{tag}-{u}-{i}" for tag in "ab" for u in range(users) for i in range(per_user)}
+    assert expected <= comments and len(comments) == len(expected)
