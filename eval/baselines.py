@@ -97,16 +97,35 @@ def naive_chunks(text: str, size: int = NAIVE_SIZE, overlap: int = NAIVE_OVERLAP
 
 
 class NaiveBaseline:
-    """Raw text, 1000/200 character chunks, e5 embeddings in a plain numpy matrix, top 4."""
+    """Raw text, 1000/200 character chunks, e5 embeddings in a plain numpy matrix, top 4.
+
+    Embedding ~130 long chunks takes a while on 2 cores, so the matrix is cached under `cache_dir`, keyed by
+    the text, the chunk sizes and the embedding backend."""
 
     name = "naive"
 
-    def __init__(self, report_path: Path, embeddings: Any):
+    def __init__(self, report_path: Path, embeddings: Any, cache_dir: Path | None = None, backend: str = ""):
+        self.embeddings = embeddings
+        text = Path(report_path).read_text(encoding="utf-8")
+        self.chunks = naive_chunks(text)
+        self.matrix = self._vectors(text, cache_dir, backend)
+
+    def _vectors(self, text: str, cache_dir: Path | None, backend: str) -> np.ndarray:
+        import hashlib
+
         from ingest.embeddings import embed_passages
 
-        self.embeddings = embeddings
-        self.chunks = naive_chunks(Path(report_path).read_text(encoding="utf-8"))
-        self.matrix = embed_passages(embeddings, self.chunks)
+        key = hashlib.sha256(f"{backend}|{NAIVE_SIZE}|{NAIVE_OVERLAP}|{text}".encode()).hexdigest()[:16]
+        cached = cache_dir / f"naive-{key}.npy" if cache_dir else None
+        if cached is not None and cached.is_file():
+            matrix = np.load(cached)
+            if matrix.shape[0] == len(self.chunks):
+                return matrix
+        matrix = embed_passages(self.embeddings, self.chunks)
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            np.save(cached, matrix)
+        return matrix
 
     def ask(self, question: Question) -> Answer:
         from ingest.embeddings import embed_queries
@@ -127,6 +146,10 @@ def build_baselines(settings: Any, report_path: Path, store: Any | None = None) 
     baselines: list[Any] = [StoreBaseline("lexical", store)]
     embeddings = getattr(store, "embeddings", None)
     if embeddings is not None:
+        from ingest.embeddings import backend_id
+        from ingest.settings import PROJECT_ROOT
+
         baselines.append(StoreBaseline("dense", store))
-        baselines.append(NaiveBaseline(report_path, embeddings))
+        baselines.append(NaiveBaseline(report_path, embeddings, cache_dir=PROJECT_ROOT / ".rapportbot" / "eval-cache",
+                                       backend=backend_id(settings)))
     return baselines

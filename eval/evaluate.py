@@ -89,8 +89,9 @@ def evaluate(settings: Settings, questions_path: Path | list[Path] = DEFAULT_QUE
     results = run_questions(questions, source, str(report_path), progress=progress, judge=llm_judge)
     scores = [r.score for r in results]
     summary: dict[str, Any] = {
-        "run": {"started": started, "questions_file": ", ".join(str(p) for p in paths), "questions_sha": questions_sha(questions),
-                "source": url or "in-process AnswerService", "out_dir": str(out_dir), "mode": _modes(results), "commit": _git_commit(),
+        "run": {"started": started, "questions_file": ", ".join(str(p) for p in paths),
+                "questions_sha": questions_sha(questions), "source": url or "in-process AnswerService",
+                "out_dir": str(out_dir), "mode": _modes(results), "commit": _git_commit(),
                 "report": str(report_path), "judge": bool(llm_judge),
                 "judge_failures": llm_judge.failures if llm_judge else 0},
         "metrics": summarise(scores),
