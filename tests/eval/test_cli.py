@@ -105,6 +105,8 @@ def test_second_run_compares_with_the_first(compare_run, small_set, store_settin
     (["--limit", "0"], "--limit must be at least 1"),
     (["--token", "x"], "--token needs --url"),
     (["--baseline", "/nonexistent/run"], "no baseline there"),
+    (["--judge", "on"], "--judge on needs an LLM"),
+    (["--report", "/nonexistent/report.txt"], "no such report file"),
 ])
 def test_bad_input_exits_2_with_a_message(store_env, capsys, tmp_path, argv, message):
     code = main(["eval", "--out", str(tmp_path / "out"), "--no-progress", "--limit", "1", *argv]
