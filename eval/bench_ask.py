@@ -33,12 +33,15 @@ def _latencies(service: Any, questions: list[str], rounds: int) -> dict[str, Any
     for question in WARM_UP:
         service.ask(question)
     times: list[float] = []
+    modes: dict[str, int] = {}
     for round_no in range(rounds):
         for question in unseen(questions, round_no):
             t0 = time.perf_counter()
-            service.ask(question)
+            answer = service.ask(question)
             times.append(time.perf_counter() - t0)
-    return {"n": len(times), "p50_ms": round(percentile(times, 50) * 1000, 1),
+            key = answer.mode + ("+notice" if answer.notice else "") + ("+refused" if answer.refused else "")
+            modes[key] = modes.get(key, 0) + 1
+    return {"n": len(times), "modes": modes, "p50_ms": round(percentile(times, 50) * 1000, 1),
             "p95_ms": round(percentile(times, 95) * 1000, 1), "max_ms": round(max(times) * 1000, 1)}
 
 
