@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.types import Answer
-from bot.web.observe import answer_facts, count_answer
+from bot.web.observe import answer_facts, count_answer, llm_configured
 from ingest.errors import InputError
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -69,7 +69,8 @@ def answer_question(request: Request, question: str, history: list[dict] | None,
 
 
 def note_answer(request: Request, answer: Answer, channel: str) -> None:
-    facts = answer_facts(answer, request.app.state.settings.llm.enabled)
+    state = request.app.state
+    facts = answer_facts(answer, llm_configured(state.holder.peek(), state.settings))
     count_answer(request.app.state.metrics, channel, facts)
     request.scope.setdefault("rapportbot", {})["answer"] = facts
 
@@ -89,7 +90,7 @@ def health(request: Request) -> Health:
     chunks = getattr(store, "chunks", None) or []
     return Health(status="ok", store_loaded=store is not None, chunks=len(chunks),
                   documents=len(getattr(store, "documents", None) or {}),
-                  mode="llm" if request.app.state.settings.llm.enabled else "extractive",
+                  mode="llm" if llm_configured(service, request.app.state.settings) else "extractive",
                   version=str(getattr(store, "version", None)) if getattr(store, "version", None) else None)
 
 

@@ -10,6 +10,12 @@ import logging
 import os
 from typing import Any, Callable
 
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+
 from ingest.errors import InputError, StoreError
 from ingest.settings import BUNDLED_METADATA, Settings
 
@@ -63,11 +69,6 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
     """The whole server as one ASGI app. `service_factory` defaults to `bot.service.AnswerService(settings)`."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
-    from fastapi import FastAPI, Request
-    from fastapi.exceptions import RequestValidationError
-    from fastapi.middleware.cors import CORSMiddleware
-    from fastapi.responses import JSONResponse, Response
-    from starlette.exceptions import HTTPException
 
     from bot.feedback import FeedbackStore
     from bot.web import api, openai_compat
@@ -120,12 +121,19 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
     app.include_router(api.router)
     app.include_router(openai_compat.router)
 
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    def no_such_route(rest: str, request: Request) -> JSONResponse:
+        # Without this, unknown /api and /v1 paths would fall through to the page's mount at "/".
+        return JSONResponse({"error": f"no such endpoint: {request.method} {request.url.path} (see /docs)"},
+                            status_code=404)
+
     @app.get("/metrics", include_in_schema=False)
     def prometheus() -> Response:
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     try:
-        store = getattr(holder.peek(), "store", None)
+        store = getattr(holder.get(), "store", None)  # load now: the first question is fast, the reader ready
     except StoreError:
         store = None
     logic = ChatLogic(settings, holder, feedback, metrics, load_metadata(store, BUNDLED_METADATA))

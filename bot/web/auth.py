@@ -100,8 +100,12 @@ class AccessControl:
         if is_api and self.api_locked:
             who = self._api_user(headers.get(b"authorization", b""))
             if who is None and not user:
-                return await _deny(scope, send, "missing or wrong credentials: send `Authorization: Bearer <token>`"
-                                   + (" or HTTP Basic with a user from the auth file" if self.check_password else ""))
+                ways = ["`Authorization: Bearer <token>`"]
+                if self.check_password:
+                    ways.append("HTTP Basic with a user from the auth file")
+                if self.header:
+                    ways.append(f"the {self.header.decode()} header from the sign-in proxy")
+                return await _deny(scope, send, "missing or wrong credentials: send " + " or ".join(ways))
             state["user"] = user or who or None
         elif self.header and not user:
             return await _deny(scope, send, f"missing the {self.header.decode()} header: sign in through the portal")

@@ -11,7 +11,7 @@ from typing import Any
 from bot.feedback import FeedbackStore
 from bot.types import Answer
 from bot.web.holder import ServiceHolder
-from bot.web.observe import Metrics, answer_facts, count_answer, log_line
+from bot.web.observe import Metrics, answer_facts, count_answer, llm_configured, log_line
 from bot.web.reader import ReportReader, readers_from_store
 from bot.web.render import answer_html, escape, memo_markdown, question_html, section_title, source_line, \
     streaming_html
@@ -41,6 +41,18 @@ class ChatLogic:
             self._readers = readers_from_store(store, self.metadata)
             self._readers_version = version
         return self._readers
+
+    def llm_enabled(self) -> bool:
+        return llm_configured(self.holder.peek(), self.settings)
+
+    def store_banner(self) -> str:
+        """Empty while the store is loaded; else a clear line that names `rapportbot ingest`."""
+        try:
+            self.holder.get()
+            return ""
+        except StoreError as err:
+            return (f'<div class="rb-missing" id="rb-no-store"><strong>{escape(str(self.t["no_store"]))}</strong>'
+                    f'<br><small>{escape(str(err))}</small></div>')
 
     def reference(self) -> str:
         m = self.metadata
@@ -114,7 +126,7 @@ class ChatLogic:
             yield "error", str(self.t["error"])
 
     def _note(self, answer: Answer, user: str | None) -> None:
-        facts = answer_facts(answer, self.settings.llm.enabled)
+        facts = answer_facts(answer, self.llm_enabled())
         count_answer(self.metrics, "page", facts)
         record = {"route": "page/ask", **facts}
         if user:

@@ -53,6 +53,12 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+def llm_configured(service: Any, fallback_settings: Any) -> bool:
+    """Whether answers are meant to come from an LLM (the service's own settings win)."""
+    settings = getattr(service, "settings", None) or fallback_settings
+    return bool(settings.llm.enabled)
+
+
 def answer_facts(answer: Answer, llm_enabled: bool) -> dict[str, Any]:
     return {"mode": answer.mode, "refused": answer.refused, "quotes": len(answer.citations),
             "language": answer.language, "fallback": bool(llm_enabled and answer.mode == "extractive"),

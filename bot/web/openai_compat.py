@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.types import Answer
 from bot.web.api import check_question, note_answer
-from bot.web.render import answer_markdown, citations_markdown
+from bot.web.render import answer_markdown, lead_text
 from ingest.errors import InputError
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -98,23 +98,26 @@ def _stream(request: Request, events: Iterator[str | Answer]) -> Iterator[str]:
     """SSE chunks: role, text deltas, the citations written out, then a final chunk carrying the contract."""
     cid, created = _completion_id(), int(time.time())
     yield _chunk(cid, created, {"role": "assistant", "content": ""})
-    streamed = False
+    streamed = ""
     try:
         for event in events:
             if isinstance(event, Answer):
-                if streamed:
-                    # The text is out; add what the verified answer adds: its notice and citations.
-                    tail = "\n\n".join(p for p in (f"_{event.notice}_" if event.notice else "",
-                                                   citations_markdown(event)) if p)
-                    if tail:
-                        yield _chunk(cid, created, {"content": "\n\n" + tail})
-                else:
+                if not streamed:
                     yield _chunk(cid, created, {"content": answer_markdown(event)})
+                elif " ".join(streamed.split()) == " ".join(lead_text(event).split()):
+                    # The text is out; add what the verified answer adds: its notice and citations.
+                    tail = answer_markdown(event)[len(lead_text(event)):]
+                    if tail:
+                        yield _chunk(cid, created, {"content": tail})
+                else:
+                    # Checking the quotes changed the provisional text (markers renumbered, a quote dropped):
+                    # a client cannot take back what it showed, so the verified answer follows in full.
+                    yield _chunk(cid, created, {"content": "\n\n---\n\n" + answer_markdown(event)})
                 note_answer(request, event, "v1")
                 yield _chunk(cid, created, {}, "stop", rapportbot=event.model_dump(mode="json"))
                 break
             if event:
-                streamed = True
+                streamed += str(event)
                 yield _chunk(cid, created, {"content": str(event)})
     except InputError as err:
         yield f"data: {json.dumps({'error': {'message': str(err), 'type': 'invalid_request_error'}})}\n\n"

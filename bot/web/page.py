@@ -20,7 +20,7 @@ MAX_FOLLOWUPS = 3
 def _header_html(logic: ChatLogic) -> str:
     t, m = logic.t, logic.metadata
     title = m.get("short_title") or m.get("title") or "rapportbot"
-    mode = t["llm"] if logic.settings.llm.enabled else t["no_llm"]
+    mode = t["llm"] if logic.llm_enabled() else t["no_llm"]
     return (f'<div id="rb-header"><h1>{escape(str(title))}</h1><p class="rb-sub">{escape(str(t["subtitle"]))}</p>'
             f'<span class="rb-mode" id="rb-mode">{escape(str(mode))}</span></div>')
 
@@ -38,6 +38,7 @@ def build_page(logic: ChatLogic, embed: bool = False) -> gr.Blocks:
         rated = gr.State({})          # turn -> feedback row id
         if not embed:
             gr.HTML(_header_html(logic), padding=False)
+        banner = gr.HTML("", visible=False, padding=False)  # "run `rapportbot ingest`", checked on each load
         with gr.Row(equal_height=False):
             with gr.Column(scale=6, min_width=380):
                 chatbot = gr.Chatbot(
@@ -70,7 +71,9 @@ def build_page(logic: ChatLogic, embed: bool = False) -> gr.Blocks:
             if not embed:
                 with gr.Column(scale=5, min_width=340, elem_id="rb-reader-col"):
                     gr.Markdown(f"### {t['reader']}")
-                    reader = gr.HTML(logic.reader_html, elem_id="rb-reader", js_on_load=READER_JS, padding=False)
+                    # Rendered now when the store is loaded; else on each page load until it is.
+                    initial = logic.reader_html() if logic.holder.peek() is not None else logic.reader_html
+                    reader = gr.HTML(initial, elem_id="rb-reader", js_on_load=READER_JS, padding=False)
 
         follow_outputs = [follow_row, *follow_buttons]
         ask_outputs = [chatbot, turns, current, question, memo, copy, status, *follow_outputs]
@@ -150,4 +153,6 @@ def build_page(logic: ChatLogic, embed: bool = False) -> gr.Blocks:
                 return logic.reader_html(history, str((event._data or {}).get("ref", "")))
 
             reader.cite(on_cite, [turns], [reader], show_progress="hidden")
+        page.load(lambda: (lambda text: gr.update(value=text, visible=bool(text)))(logic.store_banner()), None,
+                  banner, show_progress="hidden")
     return page

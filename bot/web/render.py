@@ -12,6 +12,7 @@ import re
 from bot.types import Answer, Citation
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
+_CITATION_LINE = re.compile(r"^\s*\[(\d{1,2})\]\s*[“\"„»«]")
 _LABELS = {
     "da": {"page": "s.", "show": "Vis i rapporten", "nearest": "Nærmeste passage", "source": "Kilde"},
     "en": {"page": "p.", "show": "Show in the report", "nearest": "Nearest passage", "source": "Source"},
@@ -48,14 +49,29 @@ def quote_in_passage(citation: Citation) -> tuple[int, int] | None:
     return (at, at + len(citation.quote)) if at >= 0 else None
 
 
+def _flowing(text: str) -> str:
+    """Escaped text with line breaks inside a paragraph joined (the chunk keeps the report's line breaks)."""
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
+    return "<br>".join(escape(p) for p in paragraphs)
+
+
 def passage_html(citation: Citation) -> str:
     """The cited chunk, escaped, with the quote wrapped in <mark>."""
     span = quote_in_passage(citation)
     if span is None:
-        return f"<mark>{escape(citation.quote)}</mark>"
+        return f"<mark>{_flowing(citation.quote)}</mark>"
     start, end = span
     text = citation.text
-    return f"{escape(text[:start])}<mark>{escape(text[start:end])}</mark>{escape(text[end:])}"
+    return f"{_flowing(text[:start])} <mark>{_flowing(text[start:end])}</mark> {_flowing(text[end:])}"
+
+
+def lead_text(answer: Answer) -> str:
+    """The answer without the lines that only repeat a citation ("[1] “quote” ..."): the page and the
+    Markdown show every citation in full, with its source, right below."""
+    numbers = {c.n for c in answer.citations}
+    kept = [line for line in answer.answer.splitlines()
+            if not ((m := _CITATION_LINE.match(line)) and int(m.group(1)) in numbers)]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
 
 
 def _answer_text_html(text: str) -> str:
@@ -69,7 +85,7 @@ def answer_html(answer: Answer, turn: int | None = None) -> str:
     """
     lab = labels(answer.language)
     parts = [f'<div class="rb-answer{" rb-refused" if answer.refused else ""}">',
-             f'<div class="rb-text">{_answer_text_html(answer.answer)}</div>']
+             f'<div class="rb-text">{_answer_text_html(lead_text(answer))}</div>']
     if answer.notice:
         parts.append(f'<div class="rb-notice">{escape(answer.notice)}</div>')
     if answer.citations:
@@ -80,7 +96,7 @@ def answer_html(answer: Answer, turn: int | None = None) -> str:
                     if turn is not None else "")
             parts.append(
                 f'<li class="rb-cite-item"><details class="rb-cite"><summary><span class="rb-n">{c.n}</span>'
-                f'<span class="rb-quote">“{escape(c.quote)}”</span>{tag}'
+                f'<span class="rb-quote">“{_flowing(c.quote).strip()}”</span>{tag}'
                 f'<span class="rb-src">{escape(source_line(c, answer.language))}</span></summary>'
                 f'<div class="rb-passage">{passage_html(c)}</div>{link}</details></li>')
         parts.append("</ol>")
@@ -101,13 +117,14 @@ def citations_markdown(answer: Answer) -> str:
     """"[1] “quote” — section, s. 12, speaker" lines, one per citation."""
     lines = []
     for c in answer.citations:
-        lines.append(f"[{c.n}] “{c.quote}” — {source_line(c, answer.language)}")
+        quote = " ".join(c.quote.split())  # the report's line breaks would break the Markdown line
+        lines.append(f"[{c.n}] “{quote}” — {source_line(c, answer.language)}")
     return "\n".join(lines)
 
 
 def answer_markdown(answer: Answer) -> str:
     """The answer with its citations written out: the /v1 message content."""
-    parts = [answer.answer.strip()]
+    parts = [lead_text(answer)]
     if answer.notice:
         parts.append(f"_{answer.notice}_")
     if answer.citations:

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from bot.types import Answer
+from bot.web.render import lead_text
 
 QUESTION = "Hvor mange topledere blev interviewet?"
 
@@ -56,9 +57,9 @@ def test_api_and_openai_endpoint_give_the_same_answer_streamed_or_not(server):
     assert body["object"] == "chat.completion" and body["choices"][0]["finish_reason"] == "stop"
     assert _comparable(body["rapportbot"]) == _comparable(api)
     content = body["choices"][0]["message"]["content"]
-    assert api["answer"].strip() in content
+    assert content.startswith(lead_text(Answer.model_validate(api)))
     for citation in api["citations"]:
-        assert f"[{citation['n']}] “{citation['quote']}” — " in content
+        assert f"[{citation['n']}] “{' '.join(citation['quote'].split())}” — " in content
 
     events = _sse_events(streamed.text)
     assert events[-1] == "[DONE]"
@@ -114,14 +115,15 @@ def test_bad_requests_get_a_4xx_json_error_saying_what_is_wrong(server, path, bo
 def test_malformed_json_is_a_4xx_not_a_traceback(server, raw):
     with server.client() as client:
         response = client.post("/api/ask", content=raw, headers={"content-type": "application/json"})
-    assert response.status_code == 422
+    assert 400 <= response.status_code < 500
     assert response.json()["error"] and "Traceback" not in response.text
 
 
-def test_unknown_api_path_is_a_json_404(server):
+@pytest.mark.parametrize("method, path", [("GET", "/api/nope"), ("POST", "/v1/embeddings"), ("GET", "/api/ask")])
+def test_unknown_api_routes_get_a_json_4xx(server, method, path):
     with server.client() as client:
-        response = client.get("/api/nope")
-    assert response.status_code == 404 and "error" in response.json()
+        response = client.request(method, path)
+    assert response.status_code in (404, 405) and response.json()["error"]
 
 
 def test_html_in_a_question_comes_back_as_data_not_markup(server):

@@ -57,3 +57,11 @@ def test_reader_marks_the_span_and_anchors_every_section():
     assert "<h2 class=\"rb-h\">Kapitel 2</h2>" in html
     assert "&lt;b&gt;ledere&lt;/b&gt;" in html and "<b>" not in html
     assert reader.locate("findes ikke") is None
+
+
+def test_lines_that_only_repeat_a_citation_are_not_shown_twice():
+    answer = _answer(text="Ifølge rapporten: 24 topledere [1].\n\n[1] “samtaler med 24 udvalgte topledere”\n[7] “no such”")
+    md = answer_markdown(answer)
+    assert md.count("samtaler med 24 udvalgte topledere") == 1
+    assert "[7] “no such”" in md  # not a citation of this answer: kept
+    assert answer_html(answer).count("samtaler med 24 udvalgte topledere") == 2  # summary + marked passage
