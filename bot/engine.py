@@ -16,6 +16,7 @@ from bot.refusal import Verdict, judge
 from bot.retrieval import Query, ScoredChunk, embed, retrieve
 from bot.types import Answer, Citation
 
+EXTRACTIVE_POOL = 12  # chunks whose sentences compete for the quotes (the top_k of them go to the LLM)
 SCORE_MARGIN = 0.05  # further quotes must score within this of the best one
 NEAREST_SHOWN = 3
 _NEAREST_INTRO = {"da": "De nærmeste steder i rapporten er:", "en": "The nearest passages in the report are:"}
@@ -28,8 +29,9 @@ class Prepared:
     question: str
     resolved: ResolvedQuestion
     query: Query
-    hits: list[ScoredChunk]
+    hits: list[ScoredChunk]  # the top settings.retrieval.top_k: shown as `retrieved`, handed to the LLM
     question_for_llm: str
+    pool: list[ScoredChunk]  # hits and a few more: candidates for extractive quotes
 
 
 @dataclass
@@ -57,9 +59,9 @@ def prepare(store: Any, settings: Any, question: str, history: list[dict] | None
     language = question_language(resolved)
     query = Query(text=resolved.text, language=language, filters=filters_for(resolved.focus, resolved.previous))
     query.vector = embed(store, resolved.text)
-    hits = retrieve(store, settings, query)
-    return Prepared(question=question, resolved=resolved, query=query, hits=hits,
-                    question_for_llm=condensed or resolved.text)
+    pool = retrieve(store, settings, query, k=max(settings.retrieval.top_k, EXTRACTIVE_POOL))
+    return Prepared(question=question, resolved=resolved, query=query, hits=pool[: settings.retrieval.top_k],
+                    question_for_llm=condensed or resolved.text, pool=pool)
 
 
 def _citations(store: Any, spans: list[Span], nearest: bool = False) -> list[Citation]:
@@ -82,7 +84,7 @@ def refusal_text(language: str, citations: list[Citation]) -> str:
 
 
 def extractive_answer(store: Any, settings: Any, prepared: Prepared, asks: Asks) -> EngineResult:
-    query, hits = prepared.query, prepared.hits
+    query, hits = prepared.query, prepared.pool
     language = query.language
     spans = score_spans(store, query, hits, asks)
     verdict = judge(store, query, asks, hits, spans)
@@ -107,7 +109,8 @@ def extractive_answer(store: Any, settings: Any, prepared: Prepared, asks: Asks)
     limit = settings.answer.max_quotes
     if asks.list_size:
         limit = max(limit, min(asks.list_size, MAX_ITEMS))
-    chosen = select_spans(spans, limit, margin=SCORE_MARGIN)
+    # A list's items may be spread over passages that each score a little lower: look a little wider.
+    chosen = select_spans(spans, limit, margin=SCORE_MARGIN * (2 if asks.is_list else 1))
     citations = _citations(store, chosen)
     if not citations:
         answer = Answer(question=prepared.question, language=language, mode="extractive", refused=True,

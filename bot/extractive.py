@@ -26,7 +26,7 @@ from ingest.types import Chunk
 LEXICAL_WEIGHT = 0.08  # weight of IDF-weighted term coverage next to the cosine (e5 cosines span ~0.75-0.92)
 KIND_BONUS = 0.03  # the sentence holds what is asked for (a number, an amount, a date, a name)
 RANK_PRIOR = 0.02  # the best-retrieved chunk's sentences get this much more than the last one's
-CHUNKS_SCANNED = 8
+CHUNKS_SCANNED = 10
 SHORT_SPAN = 40  # characters: a shorter sentence takes the next one along
 WHOLE_QUOTE_MAX = 480  # an attributed quote up to this long is cited whole
 MMR_LAMBDA = 0.5
@@ -152,6 +152,8 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
             score = cosine + LEXICAL_WEIGHT * lexical_overlap(terms, weights, text) + prior
             if asks.kind and holds(asks.kind, text):
                 score += KIND_BONUS
+            if asks.list_size and enumerated_items(text) >= asks.list_size:
+                score += KIND_BONUS  # "hvilke fire ...": a sentence that names that many things
             scores.append(score)
             sentence_vectors.append(vec)
         regions = _quote_regions(chunk)
@@ -181,6 +183,14 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
 
 
 _NUMBERS = re.compile(r"\d+|\b(?:en|to|tre|fire|fem|seks|syv|otte|ni|ti|elleve|tolv)\b", re.IGNORECASE)
+
+
+_SEPARATOR = re.compile(r",|;|\bog\b|\bsamt\b|\beller\b|\bsom\b|\band\b|\bor\b|\n\s*[•\-–]")
+
+
+def enumerated_items(text: str) -> int:
+    """Roughly how many things a sentence lists: separators plus one."""
+    return len(_SEPARATOR.findall(text)) + 1
 
 
 def _same_words(a: Span, b: Span) -> bool:

@@ -79,14 +79,15 @@ def structured_list(store: Any, hits: list[ScoredChunk], asks: Asks) -> list[Lis
     best: tuple[float, str, list] | None = None
     for doc_id, document in store.documents.items():
         for parent, siblings in _groups(list(getattr(document, "sections", []) or [])).items():
-            if not 2 <= len(siblings) <= MAX_ITEMS * 2:
+            # The top-level chapters are the report's outline, not a list it makes a point of.
+            if not parent or not 2 <= len(siblings) <= MAX_ITEMS * 2:
                 continue
             items = _fitting(siblings, asks.list_size)
             if not items or len(items) > MAX_ITEMS:
                 continue
             prefix = " > ".join(parent)
             weight = sum(h.score for h in hits if h.chunk.doc_id == doc_id
-                         and (not prefix or h.chunk.section == prefix or h.chunk.section.startswith(prefix + " > ")))
+                         and (h.chunk.section == prefix or h.chunk.section.startswith(prefix + " > ")))
             if weight > 0 and (best is None or weight > best[0]):
                 best = (weight, doc_id, items)
     if best is None:

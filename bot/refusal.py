@@ -33,6 +33,7 @@ KIND_OVERLAP = 0.5  # a Danish span holding the asked-for kind must also hold th
 KIND_SPANS = 8  # how many of the best spans may hold the asked-for kind (Danish)
 KIND_SPANS_EN = 3  # English: no word overlap to check, so the span must be among the very best
 MIN_TOPIC_EN = 0.78  # English: cosine with the report as a whole (mean chunk vector); below: another topic
+CLOSE_EN = 0.85  # English: a best sentence this close is an answer, peak or not
 MIN_PEAK_EN = 3.0  # English: z-score of the best sentence's cosine among all the report's sentences
 COVERAGE_CHUNKS = 3
 
@@ -80,7 +81,7 @@ def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: 
         topic = ChunkMatrix.of(store).topicality(query.vector)
         if topic is not None and topic < MIN_TOPIC_EN:
             return verdict("topic")
-        if peak is not None and peak < MIN_PEAK_EN:
+        if peak is not None and peak < MIN_PEAK_EN and best_cosine < CLOSE_EN:
             return verdict("flat")
     elif terms and coverage < MIN_COVERAGE:
         return verdict("subject")
