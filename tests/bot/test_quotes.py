@@ -158,3 +158,24 @@ def test_a_quote_cut_inside_a_word_is_widened_to_whole_words() -> None:
     assert check.status == "kept"
     assert_verbatim_span(check, MODNING)
     assert check.quote.startswith("virkelig") and check.quote.endswith("onsdagsordenen.")
+
+
+def test_every_sentence_of_the_built_store_is_kept_and_found_in_the_original(store_settings) -> None:
+    """Whatever the cleaning did (joined split words, dropped footers), the chunks' own sentences must pass
+    both checks: against their chunk, and in the original extraction."""
+    from ingest.store import ReportStore
+
+    store = ReportStore.open(store_settings)
+    checked = 0
+    for chunk in store.chunks:
+        document = store.documents[chunk.doc_id]
+        assert verify_in_document(chunk.text, document.clean_text, document.raw_text), chunk.id
+        for a, b in chunk.sentences:
+            sentence = chunk.text[a:b].strip()
+            if len(sentence.split()) < 3:
+                continue
+            check = verify_quote(sentence, chunk.text)
+            assert check.status == "kept", sentence
+            assert chunk.text[check.start:check.end] == check.quote
+            checked += 1
+    assert checked > 500
