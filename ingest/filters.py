@@ -68,3 +68,13 @@ def filter_metadata(chunk: "Chunk") -> dict[str, str | int | float | bool]:
     for level in range(1, min(SECTION_LEVELS, len(parts)) + 1):
         meta[f"section_{level}"] = " > ".join(parts[:level])
     return meta
+
+
+def chroma_where(where: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`where` as Chroma accepts it: several top-level conditions become one "$and" (Chroma rejects the
+    implicit form that `matches_where` allows)."""
+    if not where:
+        return None
+    if len(where) == 1:
+        return where
+    return {"$and": [{key: value} for key, value in where.items()]}

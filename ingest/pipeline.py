@@ -90,7 +90,8 @@ def ingest_files(paths: list[Path], settings: Settings, progress: bool = True,
         manifest = {"format": FORMAT, "build": build_id, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "pipeline": pipeline_fingerprint(), "embeddings": backend, "notice": notice,
                     "ingest_settings": settings.ingest.model_dump(mode="json"), "sources": sources, **counts}
-        write_build(root, build_id, settings, manifest, documents, chunks, backend, vectors)
+        write_build(root, build_id, settings, manifest, documents, chunks, backend, vectors,
+                    same_collection=_unchanged_collection(previous, chunks, backend, settings))
         previous_id = previous.build_id if previous else None
         write_pointer(root, build_id, previous_id)
         _cleanup(root, settings, keep={build_id} | ({previous_id} if previous_id else set()))
@@ -184,6 +185,21 @@ def _vectors(chunks: list[Chunk], embeddings, cache: VectorTable | None, progres
                 vectors.update(zip(keys, batch))
                 bar.update(len(keys))
     return vectors, len(missing), reused
+
+
+def _unchanged_collection(previous: _PreviousBuild | None, chunks: list[Chunk], backend: str,
+                          settings: Settings) -> tuple[Path, str] | None:
+    """(directory, collection) of the current build's embedded Chroma store when the new one would hold
+    exactly the same: it is copied rather than rewritten (an unchanged re-ingest needs no Chroma import)."""
+    from ingest.filters import filter_metadata
+
+    if previous is None or settings.store.chroma_url or previous.manifest.get("chroma") != "embedded":
+        return None
+    if previous.manifest.get("embeddings") != backend or len(previous.chunks) != len(chunks):
+        return None
+    if any(a.id != b.id or filter_metadata(a) != filter_metadata(b) for a, b in zip(previous.chunks, chunks)):
+        return None
+    return build_dir(settings.store.path, previous.build_id), previous.manifest["collection"]
 
 
 def _cleanup(root: Path, settings: Settings, keep: set[str]) -> None:

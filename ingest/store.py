@@ -18,7 +18,7 @@ from ingest.chroma_backend import make_client, open_collection, server_unreachab
 from ingest.documents import StoredDocument
 from ingest.embeddings import EmbeddingsUnavailable, backend_id, embed_queries, get_embeddings
 from ingest.errors import StoreError
-from ingest.filters import filter_metadata, matches_where
+from ingest.filters import chroma_where, filter_metadata, matches_where
 from ingest.lexical import LexicalIndex
 from ingest.settings import Settings
 from ingest.store_build import LEXICAL, read_chunks, read_documents
@@ -115,7 +115,7 @@ class ReportStore:
             return []
         try:
             hits = self._vectorstore.similarity_search_by_vector_with_relevance_scores(
-                vector.tolist(), k=min(k, len(self.chunks)), filter=where or None)
+                vector.tolist(), k=min(k, len(self.chunks)), filter=chroma_where(where))
         except Exception as err:
             if self.settings.store.chroma_url and _is_connection_error(err):
                 raise server_unreachable(self.settings.store.chroma_url, err) from err

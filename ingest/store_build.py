@@ -23,8 +23,12 @@ LEXICAL = "lexical"
 
 def write_build(root: Path, build_id: str, settings: Settings, manifest: dict,
                 documents: dict[str, StoredDocument], chunks: list[Chunk], backend: str,
-                vectors: dict[str, np.ndarray]) -> Path:
-    """Write everything, the manifest last; on any failure remove the partial build and re-raise."""
+                vectors: dict[str, np.ndarray], same_collection: tuple[Path, str] | None = None) -> Path:
+    """Write everything, the manifest last; on any failure remove the partial build and re-raise.
+
+    `same_collection`: (build directory, collection name) of an embedded Chroma store holding exactly these
+    chunks and vectors, to copy instead of writing a new one.
+    """
     directory = build_dir(root, build_id)
     directory.mkdir(parents=True)
     name = collection_name(settings, build_id)
@@ -38,10 +42,14 @@ def write_build(root: Path, build_id: str, settings: Settings, manifest: dict,
         if vectors:
             table = assemble(backend, chunks, vectors)
             table.save(directory)
-            client = make_client(settings, directory)
-            by_text = {c.text: vectors[text_key(c.text)] for c in chunks}
-            write_collection(client, name, [c.id for c in chunks], [c.text for c in chunks],
-                             [filter_metadata(c) for c in chunks], by_text)
+            if same_collection is not None:
+                shutil.copytree(same_collection[0] / "chroma", directory / "chroma")
+                name = same_collection[1]
+            else:
+                client = make_client(settings, directory)
+                by_text = {c.text: vectors[text_key(c.text)] for c in chunks}
+                write_collection(client, name, [c.id for c in chunks], [c.text for c in chunks],
+                                 [filter_metadata(c) for c in chunks], by_text)
             manifest |= {"dense": True, "collection": name, "dim": int(table.matrix.shape[1]),
                          "chroma": "server" if settings.store.chroma_url else "embedded"}
         else:

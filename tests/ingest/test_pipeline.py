@@ -64,6 +64,7 @@ def test_unchanged_report_reuses_every_vector(store_copy: Path) -> None:
     after = ReportStore.open(settings)
     assert after.version != before.version and after.version == summary.version
     assert [c.id for c in after.chunks] == [c.id for c in before.chunks]
+    assert [c.id for c, _ in after.dense_search("klima", 5)] == [c.id for c, _ in before.dense_search("klima", 5)]
     assert not store_is_stale(settings, [BUNDLED_REPORT])
 
 

@@ -81,6 +81,10 @@ def test_speaker_filter_on_both_sides(store: ReportStore, speaker: str) -> None:
     lexical = store.lexical_search("samarbejde", 6, where=where)
     assert dense and lexical
     assert all(c.speaker == speaker for c, _ in dense + lexical)
+    # Several conditions side by side mean all of them, on both sides (Chroma itself wants "$and").
+    both = {"speaker": speaker, "doc_id": store.chunks[0].doc_id}
+    hits = store.dense_search("samarbejde på tværs", 6, where=both) + store.lexical_search("samarbejde", 6, where=both)
+    assert hits and all(c.speaker == speaker for c, _ in hits)
 
 
 def test_section_filter_selects_a_section_with_its_subsections(store: ReportStore) -> None:
