@@ -23,8 +23,8 @@ from ingest.types import Chunk
 
 _LANGUAGE_NAMES = {"da": "Danish", "en": "English"}
 _MESSAGES = {
-    "timeout": ("Sprogmodellen svarede ikke inden for {seconds:g} sekunder.",
-                "The language model did not answer within {seconds:g} seconds."),
+    "timeout": ("Sprogmodellen svarede ikke inden for {seconds:g} s.",
+                "The language model did not answer within {seconds:g} s."),
     "unreachable": ("Sprogmodellen kunne ikke nås.", "The language model could not be reached."),
     "http": ("Sprogmodellen svarede med en fejl (HTTP {status}).", "The language model returned an error (HTTP {status})."),
     "malformed": ("Sprogmodellens svar kunne ikke læses.", "The language model's reply could not be read."),
