@@ -175,3 +175,41 @@ def test_e5_failure_falls_back_to_lexical(small_report: Path, tmp_path: Path) ->
     store = ReportStore.open(make_settings(tmp_path / "store"))
     assert store.embeddings is None and "lexical" in store.notice
     assert store.lexical_search("elbiler", 3)
+
+
+def test_ingest_while_searching_swaps_without_failures(store_copy: Path) -> None:
+    """Readers keep answering from the build they opened while an ingest swaps in a new one; a reader that
+    reopens on a new version gets the new build."""
+    import threading
+
+    settings = make_settings(store_copy)
+    store = ReportStore.open(settings)
+    errors: list[BaseException] = []
+    searches = 0
+    stop = threading.Event()
+
+    def search_loop() -> None:
+        nonlocal searches
+        current = store
+        while not stop.is_set():
+            try:
+                if ReportStore.current_version(settings) != current.version:
+                    current = ReportStore.open(settings)
+                assert current.dense_search("klimadagsordenen", 3) and current.lexical_search("klima", 3)
+                searches += 1
+            except BaseException as err:  # noqa: BLE001 - any failure is the finding
+                errors.append(err)
+                return
+
+    readers = [threading.Thread(target=search_loop) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    try:
+        summaries = [ingest_files([BUNDLED_REPORT], settings, progress=False) for _ in range(2)]
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join(timeout=60)
+    assert not errors, errors[0]
+    assert searches > 0
+    assert ReportStore.open(settings).version == summaries[-1].version != store.version
