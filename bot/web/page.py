@@ -105,16 +105,18 @@ def build_page(logic: ChatLogic, embed: bool = False) -> gr.Blocks:
                 return
 
         ask_kwargs = dict(outputs=ask_outputs, concurrency_limit=16, show_progress="hidden")
-        question.submit(ask, [question, turns], **ask_kwargs)
-        send.click(ask, [question, turns], **ask_kwargs)
+        # One public Gradio endpoint, "/ask" (gradio_client: predict(question, api_name="/ask")); the
+        # HTTP API at /api is the documented way in for programs.
+        question.submit(ask, [question, turns], api_name="ask", **ask_kwargs)
+        send.click(ask, [question, turns], api_visibility="undocumented", **ask_kwargs)
         for button in follow_buttons:
-            button.click(ask, [button, turns], **ask_kwargs)
+            button.click(ask, [button, turns], api_visibility="undocumented", **ask_kwargs)
 
         def ask_example(history: list[dict], event: gr.SelectData, request: gr.Request):
             value = event.value.get("text") if isinstance(event.value, dict) else str(event.value or "")
             yield from ask(value or "", history, request)
 
-        chatbot.example_select(ask_example, [turns], **ask_kwargs)
+        chatbot.example_select(ask_example, [turns], api_visibility="undocumented", **ask_kwargs)
 
         def on_like(history: list[dict], rows: dict, event: gr.LikeData, request: gr.Request):
             index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index

@@ -79,11 +79,11 @@ class ReportReader:
     def _block_body(self, block: _Block, start: int | None, end: int | None, first: bool) -> tuple[str, bool]:
         text = self.text
         if start is None or end is None or end <= block.start or start >= block.end:
-            return escape(text[block.start:block.end]), False
+            return _flow(text[block.start:block.end]), False
         a, b = max(start, block.start), min(end, block.end)
         mark_id = ' id="rb-hl"' if first else ""
-        return (f'{escape(text[block.start:a])}<mark class="rb-hl"{mark_id}>{escape(text[a:b])}</mark>'
-                f'{escape(text[b:block.end])}'), True
+        return (f'{_flow(text[block.start:a])}<mark class="rb-hl"{mark_id}>{_flow(text[a:b])}</mark>'
+                f'{_flow(text[b:block.end])}'), True
 
     def locate(self, quote: str, start: int | None = None, near: int | None = None) -> tuple[int, int] | None:
         """Offsets of `quote` in the document: at `start` when it is there, else the occurrence nearest `near`."""
@@ -96,6 +96,11 @@ class ReportReader:
             return None
         at = min(hits, key=lambda h: abs(h - (near or 0)))
         return at, at + len(quote)
+
+
+def _flow(text: str) -> str:
+    """Escaped, with the report's line breaks inside a paragraph read as spaces (PDF lines, not meaning)."""
+    return escape(text.replace("\n", " "))
 
 
 def _paragraphs(text: str) -> list[tuple[int, int]]:
