@@ -1,0 +1,88 @@
+"""`rapportbot ask` as a user runs it: a real process against the real store."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CONTRACT = {"id", "question", "language", "mode", "refused", "answer", "citations", "retrieved", "notice",
+            "timings_ms"}
+CITATION = {"n", "quote", "section", "page", "speaker", "chunk_id", "text"}
+
+
+def _run(args: list[str], store: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RAPPORTBOT_STORE": str(store), "RAPPORTBOT_LLM": "none"}
+    env.pop("RAPPORTBOT_CHROMA_URL", None)
+    return subprocess.run([sys.executable, "-m", "bot.cli", "ask", *args], input=stdin or "", capture_output=True,
+                          text=True, env=env, timeout=240)
+
+
+def test_question_prints_answer_with_numbered_sources(built_store):
+    result = _run(["Hvad sagde de regionale topledere om innovation?"], built_store)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Ifølge rapporten:")
+    assert "[1] “" in result.stdout and "Kilder:" in result.stdout
+    assert "Regional topleder" in result.stdout.split("Kilder:")[1]
+    assert "Traceback" not in result.stderr
+
+
+def test_json_prints_one_contract_object(built_store):
+    result = _run(["--json", "How many leaders were interviewed?"], built_store)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert CONTRACT <= set(answer)
+    assert answer["language"] == "en" and answer["mode"] == "extractive" and answer["refused"] is False
+    assert answer["citations"] and all(CITATION <= set(c) for c in answer["citations"])
+    assert set(answer["timings_ms"]) == {"retrieve", "answer", "total"}
+
+
+def test_batch_answers_every_item_and_reports_bad_ones(built_store, tmp_path):
+    batch = tmp_path / "questions.jsonl"
+    batch.write_text("\n".join([
+        json.dumps({"id": 1, "question": "Hvad er radikal innovation?", "lang": "da", "kind": "fact"}),
+        json.dumps({"id": "no-question"}),
+        "this line is not json",
+        json.dumps({"id": 3, "question": ""}),
+        json.dumps({"id": 4, "question": "Hvad er hovedstaden i Frankrig?"}),
+        json.dumps({"id": 5, "question": "hej"}),
+    ]), encoding="utf-8")
+    result = _run(["--json", "--batch", str(batch)], built_store)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r.get("id") for r in rows] == [1, "no-question", None, 3, 4, 5]
+    assert CONTRACT <= set(rows[0]) and rows[0]["refused"] is False
+    assert set(rows[1]) == {"id", "error"} and set(rows[2]) == {"id", "error"} and set(rows[3]) == {"id", "error"}
+    assert rows[4]["refused"] is True and rows[5]["refused"] is False
+
+
+def test_batch_reads_a_json_list(built_store, tmp_path):
+    batch = tmp_path / "questions.json"
+    batch.write_text(json.dumps([{"id": "a", "question": "What is the new synthesis?"},
+                                 {"id": "b", "question": "Hvad er den nye syntese?"}]), encoding="utf-8")
+    result = _run(["--json", "--batch", str(batch)], built_store)
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["id"], r["language"]) for r in rows] == [("a", "en"), ("b", "da")]
+
+
+def test_missing_store_names_ingest_and_exits_2(tmp_path):
+    result = _run(["Hvad er radikal innovation?"], tmp_path / "nowhere")
+    assert result.returncode == 2
+    assert "rapportbot ingest" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("content, message", [("", "empty"), ("[1, 2", "not a valid JSON list")])
+def test_unusable_batch_file_is_a_clear_error(built_store, tmp_path, content, message):
+    batch = tmp_path / "bad.json"
+    batch.write_text(content, encoding="utf-8")
+    result = _run(["--json", "--batch", str(batch)], built_store)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_question_on_stdin(built_store):
+    result = _run([], built_store, stdin="Hvad er radikal innovation?\n")
+    assert result.returncode == 0 and "[1]" in result.stdout

@@ -1,0 +1,142 @@
+"""AnswerService on the real store: validation, timings, follow-ups, streaming, concurrency, store reload and
+the LLM route with its fallback (against the local fake OpenAI-compatible server)."""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from fake_openai import FakeOpenAI, Reply
+
+from bot.service import AnswerService, clean_question
+from bot.types import Answer
+from ingest.errors import InputError
+from ingest.settings import LLMSettings
+
+
+@pytest.fixture(scope="module")
+def service(store_settings) -> AnswerService:
+    return AnswerService(store_settings)
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\n\t", "\x00\x01", None])
+def test_empty_questions_are_refused_with_a_message(service, bad):
+    with pytest.raises(InputError, match="Skriv et spørgsmål"):
+        service.ask(bad)
+
+
+def test_too_long_questions_are_refused(service):
+    with pytest.raises(InputError, match="for langt"):
+        service.ask("innovation " * (service.settings.server.max_question_chars // 5))
+
+
+def test_control_characters_are_stripped():
+    assert clean_question("Hvad er\x00 radikal\x1b innovation?\u202e", 100) == "Hvad er radikal innovation?"
+
+
+def test_answer_carries_timings_and_retrieved(service):
+    answer = service.ask("Hvad er radikal innovation?", id="q1")
+    assert answer.id == "q1" and answer.question == "Hvad er radikal innovation?"
+    assert answer.mode == "extractive" and answer.language == "da"
+    assert 0 < answer.timings_ms.retrieve <= answer.timings_ms.total
+    assert 0 < answer.timings_ms.answer <= answer.timings_ms.total
+    assert len(answer.retrieved) == service.settings.retrieval.top_k
+    assert all(r.text and r.chunk_id for r in answer.retrieved)
+    assert Answer.model_validate(json.loads(answer.model_dump_json())) == answer
+
+
+def test_followup_switches_the_speaker(service):
+    history = [{"role": "user", "content": "Hvad sagde de kommunale topledere om risikovillighed?"},
+               {"role": "assistant", "content": "..."}]
+    first = service.ask(history[0]["content"])
+    assert first.citations and all(c.speaker == "Kommunal topleder" for c in first.citations)
+    followup = service.ask("og hvad med de statslige?", history=history)
+    assert not followup.refused
+    assert followup.citations and all(c.speaker == "Statslig topleder" for c in followup.citations)
+
+
+def test_followup_keeps_the_topic(service):
+    history = [{"role": "user", "content": "Hvad siger toplederne om frikommuneforsøget?"},
+               {"role": "assistant", "content": "..."}]
+    answer = service.ask("uddyb det", history=history)
+    assert not answer.refused
+    assert any("frikommune" in c.quote.lower() or "frikommune" in c.text.lower() for c in answer.citations)
+    english = service.ask("and why?", history=history)
+    assert english.language == "en" and not english.refused
+
+
+def test_extractive_stream_yields_the_final_answer_at_once(service):
+    items = list(service.stream("Hvad er den nye syntese?"))
+    assert len(items) == 1 and isinstance(items[0], Answer) and not items[0].refused
+
+
+def test_concurrent_questions_get_the_same_answers(service):
+    questions = ["Hvad er radikal innovation?", "What is the new synthesis?", "Hvor mange topledere blev interviewet?",
+                 "Hvad sagde de regionale topledere om innovation?"] * 3
+    expected = {q: service.ask(q).answer for q in set(questions)}
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(service.ask, questions))
+    assert [a.answer for a in answers] == [expected[q] for q in questions]
+
+
+def test_store_is_reopened_when_a_new_build_is_swapped_in(built_store, store_settings, tmp_path):
+    root = tmp_path / "store"
+    shutil.copytree(built_store, root)
+    settings = store_settings.model_copy(deep=True)
+    settings.store.path = root
+    service = AnswerService(settings)
+    before = service.store.version
+    pointer = json.loads((root / "CURRENT").read_text())
+    shutil.copytree(root / "builds" / pointer["build"], root / "builds" / "rebuilt")
+    manifest_path = root / "builds" / "rebuilt" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["build"] = "rebuilt"
+    manifest_path.write_text(json.dumps(manifest))
+    (root / "CURRENT").write_text(json.dumps({"build": "rebuilt", "previous": pointer["build"]}))
+    time.sleep(1.1)
+    answer = service.ask("Hvad er radikal innovation?")
+    assert service.store.version == "rebuilt" != before
+    assert not answer.refused and answer.citations
+
+
+def _llm_service(store_settings, server: FakeOpenAI, timeout_s: float = 3.0) -> AnswerService:
+    settings = store_settings.model_copy(deep=True)
+    settings.llm = LLMSettings(provider="openai", base_url=server.base_url, model="fake-model", timeout_s=timeout_s)
+    return AnswerService(settings)
+
+
+QUOTE = "Hverdagsinnovation er blevet normalt, vil jeg sige."
+
+
+def test_llm_answer_is_used_when_the_model_quotes_the_report(store_settings, fake_openai):
+    service = _llm_service(store_settings, fake_openai)
+    fake_openai.script(Reply.text(f'Det er blevet normalt [1].\nQUOTES:\n[1] "{QUOTE}"'))
+    answer = service.ask("Hvad sagde en regional topleder om hverdagsinnovation?")
+    assert answer.mode == "llm" and not answer.refused and answer.notice is None
+    assert any(QUOTE in " ".join(c.quote.split()) for c in answer.citations)
+    assert answer.retrieved and answer.timings_ms.total > 0
+
+
+@pytest.mark.parametrize("reply", [Reply.error(500), Reply.garbage(), Reply.hang(5)])
+def test_llm_failure_gives_the_extractive_answer_with_a_notice(store_settings, fake_openai, reply):
+    service = _llm_service(store_settings, fake_openai, timeout_s=1.0)
+    fake_openai.script(reply)
+    answer = service.ask("Hvad er radikal innovation?")
+    assert answer.mode == "extractive" and not answer.refused and answer.citations
+    assert answer.notice and answer.notice.startswith("Sprogmodellen svarede ikke; her er svaret som citater")
+
+
+def test_llm_stream_yields_text_then_the_final_answer(store_settings, fake_openai):
+    service = _llm_service(store_settings, fake_openai)
+    fake_openai.script(Reply.text(f'Det er blevet normalt [1].\nQUOTES:\n[1] "{QUOTE}"', chunk_chars=5))
+    items = list(service.stream("Hvad sagde en regional topleder om hverdagsinnovation?"))
+    assert isinstance(items[-1], Answer) and items[-1].mode == "llm"
+    assert all(isinstance(i, str) for i in items[:-1]) and len(items) > 2
+
+
+def test_refused_questions_do_not_reach_the_llm(store_settings, fake_openai):
+    service = _llm_service(store_settings, fake_openai)
+    answer = service.ask("Hvad er hovedstaden i Frankrig?")
+    assert answer.refused and not fake_openai.requests
