@@ -44,9 +44,15 @@ def built_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
         return target
     ingest_files([BUNDLED_REPORT], make_settings(target), progress=False)
     if use_cache:
-        shutil.rmtree(cached, ignore_errors=True)
-        shutil.copytree(target, cached)
-        (cached / "READY").touch()
+        # Copy aside, then rename: concurrent test runs never see a half-written cache entry.
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(target, partial)
+        (partial / "READY").touch()
+        try:
+            partial.rename(cached)
+        except OSError:  # another run got there first
+            shutil.rmtree(partial, ignore_errors=True)
     return target
 
 
