@@ -134,11 +134,13 @@ def test_ingest_killed_midway_leaves_the_previous_store(store_copy: Path, small_
 def test_cli_ingest_json_and_if_stale(small_report: Path, tmp_path: Path) -> None:
     env = {**os.environ, "RAPPORTBOT_STORE": str(tmp_path / "store"), "PYTHONPATH": str(PROJECT_ROOT)}
     env.pop("RAPPORTBOT_CHROMA_URL", None)
-    command = [sys.executable, "-m", "bot.cli", "ingest", "--json", str(small_report)]
+    (small_report.parent / "notes.json").write_text("{}")  # a folder's other files are not documents
+    command = [sys.executable, "-m", "bot.cli", "ingest", "--json", str(small_report.parent)]
     first = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout)
     assert summary["chunks"] >= 1 and summary["embedded"] > 0 and not summary["skipped"]
+    assert summary["documents"] == 1
     again = subprocess.run(command[:4] + ["--if-stale"] + command[4:], cwd=PROJECT_ROOT, env=env,
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and json.loads(again.stdout)["skipped"] is True
