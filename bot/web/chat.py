@@ -74,11 +74,11 @@ class ChatLogic:
             citation = next((c for c in answer.citations if c.n == int(match.group(2))), None)
         if citation is None:
             reader = next(iter(readers.values()))
-            return reader.render(caption=str(self.t["reader_hint"]))
+            return reader.render(caption=str(self.t["reader_hint"]), toc_label=str(self.t["toc"]))
         reader = readers.get(citation.doc_id or "") or next(iter(readers.values()))
         span = reader.locate(citation.quote, citation.start)
         caption = str(self.t["reader_at"]).format(n=citation.n, source=source_line(citation, answer.language))
-        return reader.render(*(span or (None, None)), caption=caption)
+        return reader.render(*(span or (None, None)), caption=caption, toc_label=str(self.t["toc"]))
 
     # --- asking ----------------------------------------------------------------------------------
     def messages(self, turns: list[dict], link_citations: bool, pending: str | None = None,

@@ -45,7 +45,7 @@ def build_page(logic: ChatLogic, embed: bool = False) -> gr.Blocks:
                     elem_id="rb-chat", height="62vh" if not embed else "70vh", show_label=False,
                     sanitize_html=True, render_markdown=True, allow_tags=False, buttons=[],
                     feedback_options=("Like", "Dislike"), layout="bubble", autoscroll=True,
-                    examples=[{"text": q} for q in t["examples"]], placeholder=None)
+                    examples=[{"text": q} for q in t["examples"]], placeholder=str(t["welcome"]))
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(show_label=False, placeholder=str(t["placeholder"]), lines=1, max_lines=6,
                                           scale=9, elem_id="rb-question", autofocus=not embed, submit_btn=False)

@@ -57,12 +57,14 @@ class ReportReader:
                          f'data-target="rb-sec-{i}">{escape(section.title)}</a></li>')
         return f'<nav class="rb-toc"><ul>{"".join(items)}</ul></nav>'
 
-    def render(self, start: int | None = None, end: int | None = None, caption: str = "") -> str:
+    def render(self, start: int | None = None, end: int | None = None, caption: str = "",
+               toc_label: str = "") -> str:
         """The reader HTML; with `start`/`end`, that span is wrapped in <mark class="rb-hl">."""
         out = [f'<div class="rb-reader" data-doc="{escape(self.doc_id)}">']
         if caption:
             out.append(f'<div class="rb-caption">{escape(caption)}</div>')
-        out.append(f'<details class="rb-toc-box"><summary>{escape(self.title)}</summary>{self.toc_html()}</details>')
+        label = f"{toc_label}: {self.title}" if toc_label else self.title
+        out.append(f'<details class="rb-toc-box"><summary>{escape(label)}</summary>{self.toc_html()}</details>')
         out.append('<div class="rb-doc">')
         first_mark = True
         for block in self.blocks:
