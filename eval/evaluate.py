@@ -31,6 +31,14 @@ def questions_sha(questions: list[Question]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def _shown(path: Path | str) -> str:
+    """A path as shown in summaries: relative to the project when inside it (so committed baselines are portable)."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def _git_commit() -> str | None:
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
@@ -89,10 +97,10 @@ def evaluate(settings: Settings, questions_path: Path | list[Path] = DEFAULT_QUE
     results = run_questions(questions, source, str(report_path), progress=progress, judge=llm_judge)
     scores = [r.score for r in results]
     summary: dict[str, Any] = {
-        "run": {"started": started, "questions_file": ", ".join(str(p) for p in paths),
+        "run": {"started": started, "questions_file": ", ".join(_shown(p) for p in paths),
                 "questions_sha": questions_sha(questions), "source": url or "in-process AnswerService",
-                "out_dir": str(out_dir), "mode": _modes(results), "commit": _git_commit(),
-                "report": str(report_path), "judge": bool(llm_judge),
+                "out_dir": _shown(out_dir), "mode": _modes(results), "commit": _git_commit(),
+                "report": _shown(report_path), "judge": bool(llm_judge),
                 "judge_failures": llm_judge.failures if llm_judge else 0},
         "metrics": summarise(scores),
     }

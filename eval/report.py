@@ -7,6 +7,8 @@ from typing import Any
 from eval.metrics import HEADLINE
 
 PLOTTED = ("hit@5", "support", "coverage", "decision_accuracy")
+# baselines never refuse, so their decision accuracy is just the answerable share: show refusal recall instead
+PLOTTED_BASELINES = ("hit@5", "support", "quote_support", "coverage", "refusal_recall")
 TABLE = ("n", "hit@1", "hit@5", "mrr", "support", "quote_support", "evidence_recall", "coverage", "verbatim_rate",
          "refusal_precision", "refusal_recall", "decision_accuracy", "answer_chars_median", "latency_p50_ms",
          "latency_p95_ms")
@@ -27,7 +29,8 @@ def _table(rows: dict[str, dict[str, Any]], columns: tuple[str, ...] = TABLE, fi
     return lines
 
 
-def _bar_chart(groups: dict[str, dict[str, Any]], title: str, path: Path) -> None:
+def _bar_chart(groups: dict[str, dict[str, Any]], title: str, path: Path,
+               plotted: tuple[str, ...] = PLOTTED) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -35,16 +38,16 @@ def _bar_chart(groups: dict[str, dict[str, Any]], title: str, path: Path) -> Non
     import numpy as np
 
     names = list(groups)
-    width = 0.8 / len(PLOTTED)
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.4 * len(names) + 2), 4))
+    width = 0.8 / len(plotted)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.4 * len(names) + 2), 4.4))
     x = np.arange(len(names))
-    for i, metric in enumerate(PLOTTED):
+    for i, metric in enumerate(plotted):
         values = [groups[n].get(metric) for n in names]
         ax.bar(x + i * width, [v if v is not None else 0 for v in values], width, label=metric)
-    ax.set_xticks(x + width * (len(PLOTTED) - 1) / 2, [f"{n}\n(n={groups[n]['n']})" for n in names])
+    ax.set_xticks(x + width * (len(plotted) - 1) / 2, [f"{n}\n(n={groups[n]['n']})" for n in names])
     ax.set_ylim(0, 1.05)
     ax.set_title(title)
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=len(plotted), fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -75,7 +78,7 @@ def write_plots(summary: dict[str, Any], latencies: list[float], out: Path) -> l
              "latency.png": lambda p: _latency_histogram(latencies, p)}
     if summary.get("baselines"):
         systems = {"rapportbot": metrics["all"], **{n: b["all"] for n, b in summary["baselines"].items()}}
-        files["baselines.png"] = lambda p: _bar_chart(systems, "rapportbot vs baselines", p)
+        files["baselines.png"] = lambda p: _bar_chart(systems, "rapportbot vs baselines", p, PLOTTED_BASELINES)
     for name, draw in files.items():
         draw(out / name)
     return list(files)
