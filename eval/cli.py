@@ -30,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="LLM judge for faithfulness/correctness (auto: when an LLM is configured)")
     parser.add_argument("--report", type=Path, metavar="FILE",
                         help="original report text quotes are checked against (default: the bundled report)")
+    parser.add_argument("--check", nargs="?", const="default", metavar="THRESHOLDS",
+                        help="exit 1 when a headline metric is below its floor in eval/thresholds.json (or this file)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
@@ -61,11 +63,24 @@ def run(args: argparse.Namespace, settings) -> int:
     baseline: object = "default"
     if args.baseline:
         baseline = None if args.baseline.lower() == "none" else Path(args.baseline)
+    minimum = None
+    if args.check:
+        from eval.compare import load_thresholds
+        from ingest.settings import PROJECT_ROOT
+
+        minimum = load_thresholds(PROJECT_ROOT / "eval" / "thresholds.json" if args.check == "default" else args.check)
     summary = evaluate(settings, args.questions or DEFAULT_QUESTIONS, args.out, url=args.url,
                        token=args.token or os.environ.get("RAPPORTBOT_EVAL_TOKEN"), limit=args.limit,
                        with_baselines=args.compare, baseline=baseline, judge=judge,
                        progress=not args.no_progress, report_path=Path(report), judge_settings=judge_settings)
     _print_summary(summary, args)
+    if minimum is not None:
+        from eval.compare import below_thresholds
+
+        failed = below_thresholds(summary["metrics"]["all"], minimum)
+        for line in failed:
+            print(f"below threshold: {line}", file=sys.stderr)
+        return 1 if failed else 0
     return 0
 
 

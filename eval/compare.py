@@ -14,6 +14,24 @@ COMPARED = (*HEADLINE, "hit@1", "mrr", "quote_support", "evidence_recall", "cove
 LOWER_IS_BETTER = {"latency_p50_ms", "latency_p95_ms"}
 
 
+def load_thresholds(path: str | Path) -> dict[str, float]:
+    """The `minimum` floors of a thresholds file (eval/thresholds.json)."""
+    path = Path(path)
+    try:
+        minimum = json.loads(path.read_text(encoding="utf-8"))["minimum"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError) as err:
+        raise InputError(f"{path}: not a thresholds file with a 'minimum' object ({type(err).__name__})") from None
+    if not isinstance(minimum, dict) or not all(isinstance(v, (int, float)) for v in minimum.values()):
+        raise InputError(f"{path}: 'minimum' must map metric names to numbers")
+    return minimum
+
+
+def below_thresholds(metrics: dict[str, Any], minimum: dict[str, float]) -> list[str]:
+    """One line per metric under its floor (a metric that could not be computed counts as under)."""
+    return [f"{name} = {metrics.get(name)} < {floor}" for name, floor in minimum.items()
+            if metrics.get(name) is None or metrics[name] < floor]
+
+
 def load_baseline(path: str | Path) -> dict[str, Any]:
     """A summary.json, a run directory holding one, or the committed eval/baseline.json."""
     path = Path(path)

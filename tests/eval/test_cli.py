@@ -120,3 +120,13 @@ def test_bad_question_file_names_the_item(store_env, capsys, tmp_path):
     bad.write_text('[{"id": "a", "question": "ok"}, {"id": "b", "lang": "fr", "question": "x"}]', encoding="utf-8")
     assert main(["eval", "--questions", str(bad), "--no-progress"]) == 2
     assert "item 2 (id 'b'): field 'lang'" in capsys.readouterr().err
+
+
+def test_check_exits_1_below_the_floors(store_env, small_set, tmp_path, capsys):
+    floors = tmp_path / "floors.json"
+    floors.write_text('{"minimum": {"verbatim_rate": 1.0, "decision_accuracy": 0.0}}', encoding="utf-8")
+    argv = ["eval", "--questions", str(small_set), "--limit", "2", "--baseline", "none", "--no-progress"]
+    assert main([*argv, "--out", str(tmp_path / "a"), "--check", str(floors)]) == 0
+    floors.write_text('{"minimum": {"support": 1.01}}', encoding="utf-8")  # no run can reach it
+    assert main([*argv, "--out", str(tmp_path / "b"), "--check", str(floors)]) == 1
+    assert "below threshold: support" in capsys.readouterr().err

@@ -53,3 +53,16 @@ def test_load_baseline_from_file_or_run_dir(tmp_path):
         load_baseline(tmp_path / "other.json")
     with pytest.raises(InputError, match="no baseline there"):
         load_baseline(tmp_path / "missing")
+
+
+def test_thresholds(tmp_path):
+    from eval.compare import below_thresholds, load_thresholds
+
+    path = tmp_path / "t.json"
+    path.write_text('{"minimum": {"support": 0.8, "hit@5": 0.9, "faithfulness": 0.5}}', encoding="utf-8")
+    minimum = load_thresholds(path)
+    assert below_thresholds({"support": 0.85, "hit@5": 0.89, "faithfulness": None}, minimum) == [
+        "hit@5 = 0.89 < 0.9", "faithfulness = None < 0.5"]
+    path.write_text('{"minimum": {"support": "high"}}', encoding="utf-8")
+    with pytest.raises(InputError, match="must map metric names to numbers"):
+        load_thresholds(path)
