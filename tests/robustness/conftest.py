@@ -8,7 +8,7 @@ from typing import Any, Iterator
 import pytest
 
 from eval.bench_proc import ServeProcess, bench_env
-from tests.robustness.support import assert_no_traceback, load_hostile
+from tests.robustness.support import assert_no_traceback, chroma_backed_store, load_hostile
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +36,12 @@ def served(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     with ServeProcess(env, log_dir=work) as server:
         yield server
     assert_no_traceback(server.log_text(), "the serve log")
+
+
+@pytest.fixture(scope="session")
+def chroma_store(built_store: Path, tmp_path_factory: pytest.TempPathFactory):
+    """(store directory, running ChromaServer): the shared store moved into a real `chroma run` server.
+    Tests that stop the server start it again before they end."""
+    store, chroma = chroma_backed_store(built_store, tmp_path_factory.mktemp("chroma"))
+    yield store, chroma
+    chroma.stop()

@@ -197,15 +197,6 @@ def test_api_without_a_store_answers_503_naming_rapportbot_ingest_then_recovers(
 
 # -- the Chroma server goes away and comes back --------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def chroma_store(built_store: Path, tmp_path_factory):
-    from tests.robustness.support import chroma_backed_store
-
-    store, chroma = chroma_backed_store(built_store, tmp_path_factory.mktemp("chroma-faults"))
-    yield store, chroma
-    chroma.stop()
-
-
 def test_chroma_server_away_running_service_answers_new_processes_get_a_clear_error(chroma_store, store_settings,
                                                                                   tmp_path: Path) -> None:
     """Queries are ranked on the vectors the server loaded at start, so a running service keeps answering;

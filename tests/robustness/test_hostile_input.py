@@ -161,16 +161,19 @@ def test_page_renders_hostile_questions_as_text(served, hostile: list[dict[str, 
 
     sample = [item for item in hostile if item["category"] in {"html", "markdown", "fake_citation", "injection"}]
     client = Client(served.url, verbose=False, download_files=False)
-    for item in sample:
-        outputs = client.predict(item["question"], api_name="/ask")
-        messages = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
-        assert isinstance(messages, list) and messages, (item["id"], outputs)
-        for message in messages:
-            content = message["content"]  # Gradio 6: a list of {"type": "text", "text": html} parts
-            if isinstance(content, list):
-                content = "".join(part["text"] for part in content if part.get("type") == "text")
-            assert isinstance(content, str) and content, (item["id"], message)
-            assert_no_traceback(content, f"page output for {item['id']}")
-            assert not _unsafe_markup(content), (item["id"], _unsafe_markup(content), content[:500])
-            if item.get("marker") and message.get("role") == "assistant":
-                assert item["marker"] not in content, (item["id"], content[:500])
+    try:
+        for item in sample:
+            outputs = client.predict(item["question"], api_name="/ask")
+            messages = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+            assert isinstance(messages, list) and messages, (item["id"], outputs)
+            for message in messages:
+                content = message["content"]  # Gradio 6: a list of {"type": "text", "text": html} parts
+                if isinstance(content, list):
+                    content = "".join(part["text"] for part in content if part.get("type") == "text")
+                assert isinstance(content, str) and content, (item["id"], message)
+                assert_no_traceback(content, f"page output for {item['id']}")
+                assert not _unsafe_markup(content), (item["id"], _unsafe_markup(content), content[:500])
+                if item.get("marker") and message.get("role") == "assistant":
+                    assert item["marker"] not in content, (item["id"], content[:500])
+    finally:
+        client.close()  # its heartbeat stream would otherwise be cut at server shutdown

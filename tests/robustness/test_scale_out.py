@@ -11,13 +11,12 @@ import pytest
 
 from eval.bench_load import run_load_sync
 from eval.bench_proc import ServeProcess, bench_env
-from tests.robustness.support import chroma_backed_store
 
 
 @pytest.fixture(scope="module")
-def two_servers(built_store: Path, tmp_path_factory) -> Iterator[tuple[ServeProcess, ServeProcess, Path]]:
+def two_servers(chroma_store, tmp_path_factory) -> Iterator[tuple[ServeProcess, ServeProcess, Path]]:
     work = tmp_path_factory.mktemp("scale-out")
-    store, chroma = chroma_backed_store(built_store, work)
+    store, chroma = chroma_store
     feedback_db = work / "shared-feedback.sqlite"
     env = bench_env(store, RAPPORTBOT_CHROMA_URL=chroma.url, RAPPORTBOT_FEEDBACK_DB=str(feedback_db))
     first, second = ServeProcess(env, log_dir=work), ServeProcess(env, log_dir=work)
@@ -28,7 +27,6 @@ def two_servers(built_store: Path, tmp_path_factory) -> Iterator[tuple[ServeProc
     finally:
         first.stop()
         second.stop()
-        chroma.stop()
 
 
 def test_both_servers_answer_alike_from_the_shared_chroma_server(two_servers) -> None:
