@@ -46,9 +46,16 @@ class Question(BaseModel):
         # Feedback exports and hand-written JSON often number their items.
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
-    @field_validator("question", "kind", mode="before")
+    @field_validator("question", mode="before")
     @classmethod
     def _strip(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return "fact"
         return value.strip() if isinstance(value, str) else value
 
     @field_validator("lang", "gold_answer", "topic", mode="before")

@@ -68,3 +68,14 @@ def test_bad_files_name_file_item_and_field(tmp_path, content, suffix, message):
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match="no such question file"):
         load_questions(tmp_path / "nope.yaml")
+
+
+def test_csv_with_list_cells(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text('id,question,kind,evidence,must_mention,lang\n'
+                    'a,Hvor lang tid varede interviewene?,,cirka 30 minutters varighed,30;minut,da\n'
+                    'b,Hvem er Stefan Hermann?,fact,"[""Stefan Hermann, rektor, Københavns""]",rektor,\n',
+                    encoding="utf-8")
+    a, b = load_questions(path)
+    assert (a.kind, a.evidence, a.must_mention, a.lang) == ("fact", ["cirka 30 minutters varighed"], ["30", "minut"], "da")
+    assert b.evidence == ["Stefan Hermann, rektor, Københavns"] and b.lang is None
