@@ -112,10 +112,10 @@ def run_questions(questions: list[Question], source: AnswerSource, report_path: 
         started = time.perf_counter()
         try:
             answer = source.ask(question)
-        except StoreError:
+        except StoreError as err:
             if index == 0:
                 raise
-            results.append(Result(question, None, _error_score(question, "store or server unavailable")))
+            results.append(Result(question, None, _error_score(question, str(err))))
             continue
         except RapportbotError as err:
             results.append(Result(question, None, _error_score(question, str(err))))
