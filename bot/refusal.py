@@ -35,7 +35,7 @@ KIND_SPANS_EN = 3  # English: no word overlap to check, so the span must be amon
 MIN_TOPIC_EN = 0.78  # English: cosine with the report as a whole (mean chunk vector); below: another topic
 CLOSE_EN = 0.85  # English: a best sentence this close is an answer, peak or not
 MIN_PEAK_EN = 3.0  # English: z-score of the best sentence's cosine among all the report's sentences
-COVERAGE_CHUNKS = 3
+COVERAGE_CHUNKS = 12  # all chunks the extractive pool holds
 
 
 @dataclass(frozen=True)
