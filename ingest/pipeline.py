@@ -6,7 +6,6 @@ old chunks while other documents already in the store stay (unless `keep_others=
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import sys
@@ -19,17 +18,15 @@ import numpy as np
 from ingest.documents import StoredDocument
 from ingest.embeddings import EmbeddingsUnavailable, backend_id, embed_passages, get_embeddings
 from ingest.errors import InputError, RapportbotError, StoreError
-from ingest.parsing import ParsedFile, file_sha256, parse_file
-from ingest.settings import PROJECT_ROOT, Settings
+from ingest.freshness import pipeline_fingerprint, store_is_stale  # noqa: F401 - store_is_stale is public here
+from ingest.parsing import ParsedFile, parse_file
+from ingest.settings import Settings
 from ingest.store_layout import (FORMAT, build_dir, ingest_lock, new_build_id, read_manifest, read_pointer,
                                  remove_stale_builds, write_pointer)
 from ingest.types import Chunk
 from ingest.vectors import VectorTable, sentence_texts, text_key
 
 log = logging.getLogger(__name__)
-
-PIPELINE_VERSION = 1  # bump when the meaning of a build changes without an ingest/*.py change
-
 
 @dataclass
 class IngestSummary:
@@ -56,15 +53,6 @@ class _PreviousBuild:
     documents: dict[str, StoredDocument]
     chunks: list[Chunk]
     vectors: VectorTable | None
-
-
-def pipeline_fingerprint() -> str:
-    """Changes when any ingest code changes, so `make run` rebuilds a store made by older code."""
-    digest = hashlib.sha256(f"{PIPELINE_VERSION}/{FORMAT}".encode())
-    for path in sorted((PROJECT_ROOT / "ingest").glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def ingest_files(paths: list[Path], settings: Settings, progress: bool = True,
@@ -208,29 +196,6 @@ def _cleanup(root: Path, settings: Settings, keep: set[str]) -> None:
         from ingest.store_build import drop_server_collections
 
         drop_server_collections(settings, removed)
-
-
-def store_is_stale(settings: Settings, paths: list[Path]) -> bool:
-    """True when the store is missing or corrupt, or `paths`, the ingest code or its settings changed."""
-    try:
-        pointer = read_pointer(settings.store.path)
-        if pointer is None:
-            return True
-        manifest = read_manifest(build_dir(settings.store.path, pointer["build"]))
-    except StoreError:
-        return True
-    if manifest.get("pipeline") != pipeline_fingerprint():
-        return True
-    if manifest.get("ingest_settings") != settings.ingest.model_dump(mode="json"):
-        return True
-    wanted_backend = backend_id(settings)
-    if manifest.get("embeddings") != wanted_backend and not manifest.get("notice"):
-        return True
-    stored = {source.get("sha256") for source in manifest.get("sources", {}).values()}
-    try:
-        return any(file_sha256(Path(p)) not in stored for p in paths)
-    except OSError:
-        return True
 
 
 def summary_line(summary: IngestSummary) -> str:
