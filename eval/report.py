@@ -106,6 +106,8 @@ def render_markdown(summary: dict[str, Any], results: list[Any], plots: list[str
         lines += ["", f"Questions that got worse: {len(comparison['worse'])}"
                       f" (better: {len(comparison['better'])})", ""]
         lines += [f"- `{w['id']}`: {'; '.join(w['reasons'])}" for w in comparison["worse"]]
+        if comparison["better"]:
+            lines += ["", "Better: " + ", ".join(f"`{b['id']}`" for b in comparison["better"])]
         lines.append("")
     if summary.get("baselines"):
         systems = {"rapportbot": allm, **{n: b["all"] for n, b in summary["baselines"].items()}}
