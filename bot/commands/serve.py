@@ -32,6 +32,18 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def quiet_cancelled_streams() -> None:
+    """At shutdown uvicorn cancels streams that stay open (the page's event stream); that is expected,
+    not an error worth a traceback in the log."""
+    import asyncio
+    import logging
+
+    def not_cancelled(record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
+
+    logging.getLogger("uvicorn.error").addFilter(not_cancelled)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.hash_password:
         from bot.web.auth import hash_password, read_password
@@ -59,17 +71,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.web.app import create_app
     from bot.web.observe import configure_logging
-    from ingest.errors import StoreError
 
     configure_logging()
-    app = create_app(settings)
-    try:
-        app.state.holder.get()  # load the store and models now, so the first question is fast
-    except StoreError as err:
+    quiet_cancelled_streams()
+    app = create_app(settings)  # loads the store and models now, so the first question is fast
+    err = app.state.holder.error
+    if err is not None:
         print(f"rapportbot: {err}\nrapportbot: serving anyway; the page says so until `rapportbot ingest` "
               "has built the store.", file=sys.stderr)
     public = f"http://{server.host}:{server.port}{server.root_path.rstrip('/')}/"
     print(f"rapportbot: the page is at {public} (API docs: {public}docs)", file=sys.stderr)
     uvicorn.run(app, host=server.host, port=server.port, log_level="warning", access_log=False,
-                proxy_headers=True, timeout_graceful_shutdown=5)
+                proxy_headers=True, timeout_graceful_shutdown=3)
     return 0
