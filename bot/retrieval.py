@@ -22,6 +22,9 @@ from bot.language import detect_language
 from ingest.types import Chunk
 
 _CANDIDATES = 40  # ranks considered on each side before fusion
+# The chunks ranked by their best single sentence join the fusion with this share of the dense weight: a
+# chunk whose one sentence answers the question beats a long chunk that is vaguely about it.
+SENTENCE_WEIGHT = 0.5
 
 
 @dataclass
@@ -57,10 +60,20 @@ class ChunkMatrix:
         self.matrix = np.vstack(vectors).astype(np.float32) if self.available else None
         self.section_titles = sorted({part for c in self.chunks for part in c.section.split(" > ")})
         sentences = [store.sentence_vectors(c.id) for c in self.chunks]
+        owners = [i for i, v in enumerate(sentences) if v is not None for _ in range(len(v))]
         sentences = [np.asarray(v, dtype=np.float32) for v in sentences if v is not None and len(v)]
         self.sentence_matrix = np.vstack(sentences) if sentences else None
+        self.sentence_owner = np.asarray(owners, dtype=np.int64)
         centroid = self.matrix.mean(axis=0) if self.available and len(self.chunks) else None
         self.centroid = centroid / np.linalg.norm(centroid) if centroid is not None and np.linalg.norm(centroid) else None
+
+    def best_sentence(self, vector: np.ndarray) -> np.ndarray | None:
+        """Per chunk, the cosine of its best sentence with `vector` (-1 for a chunk without sentences)."""
+        if self.sentence_matrix is None:
+            return None
+        best = np.full(len(self.chunks), -1.0, dtype=np.float32)
+        np.maximum.at(best, self.sentence_owner, self.sentence_matrix @ vector)
+        return best
 
     def topicality(self, vector: np.ndarray | None) -> float | None:
         """Cosine of the question with the report as a whole (the mean of its chunk vectors)."""
@@ -121,18 +134,25 @@ def retrieve(store: Any, settings: Any, query: Query, k: int | None = None) -> l
 
     if query.vector is not None and index.available:
         sims = index.matrix @ query.vector
-        order = np.argsort(-sims)
-        rank = 0
-        for i in order:
-            chunk = index.chunks[int(i)]
-            if allowed is not None and chunk.id not in allowed:
-                continue
-            hit = by_id.setdefault(chunk.id, ScoredChunk(chunk=chunk, score=0.0))
-            hit.dense = float(sims[i])
-            hit.score += dense_weight / (rrf_k + rank + 1)
-            rank += 1
-            if rank >= _CANDIDATES:
-                break
+        rankings = [(sims, dense_weight, True)]
+        best_sentence = index.best_sentence(query.vector) if SENTENCE_WEIGHT else None
+        if best_sentence is not None:
+            rankings.append((best_sentence, dense_weight * SENTENCE_WEIGHT, False))
+        for scores, weight, is_chunk in rankings:
+            rank = 0
+            for i in np.argsort(-scores):
+                chunk = index.chunks[int(i)]
+                if allowed is not None and chunk.id not in allowed:
+                    continue
+                hit = by_id.setdefault(chunk.id, ScoredChunk(chunk=chunk, score=0.0))
+                if is_chunk:
+                    hit.dense = float(sims[i])
+                else:
+                    hit.sentence = float(scores[i])
+                hit.score += weight / (rrf_k + rank + 1)
+                rank += 1
+                if rank >= _CANDIDATES:
+                    break
 
     lexical = store.lexical_search(query.text, _CANDIDATES * (3 if allowed is not None else 1))
     rank = 0
