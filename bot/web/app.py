@@ -64,6 +64,36 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class CatchAll:
+    """Innermost guard: an unexpected error becomes a short JSON 500 and a log entry, never a traceback
+    on the wire or a dropped connection (Starlette's own last-resort handler re-raises into the server)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracking_send(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:  # noqa: BLE001 - the log has the traceback; the client gets one line
+            log.exception("unexpected error on %s", scope.get("path"))
+            if started:
+                return
+            body = b'{"error": "internal error; the details are in the server log"}'
+            await send({"type": "http.response.start", "status": 500,
+                        "headers": [(b"content-type", b"application/json"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+
+
 def create_app(settings: Settings, service_factory: Callable[[], Any] | None = None,
                feedback_path: Any = None):
     """The whole server as one ASGI app. `service_factory` defaults to `bot.service.AnswerService(settings)`."""
@@ -128,6 +158,11 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
         return JSONResponse({"error": f"no such endpoint: {request.method} {request.url.path} (see /docs)"},
                             status_code=404)
 
+    @app.get("/gradio.js", include_in_schema=False)
+    def web_component() -> Response:
+        # The <gradio-app> web component, served from here so an intranet page needs no CDN.
+        return Response(gradio_js(), media_type="text/javascript")
+
     @app.get("/metrics", include_in_schema=False)
     def prometheus() -> Response:
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
@@ -153,7 +188,8 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
                                           if server.root_path else None})
     gr.mount_gradio_app(app, build_page(logic).queue(default_concurrency_limit=16), path="/", css=CSS, **common)
 
-    # Outermost last: root path -> observe -> CORS -> access control -> security headers -> routes.
+    # Outermost last: root path -> observe -> CORS -> access control -> security headers -> catch-all -> routes.
+    app.add_middleware(CatchAll)
     app.add_middleware(SecurityHeaders, allowed_origins=server.allowed_origins)
     app.add_middleware(AccessControl, server=server, check_password=password_check)
     if server.allowed_origins:
@@ -162,6 +198,14 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
     app.add_middleware(RequestObserver, metrics=metrics, log_questions=server.log_questions)
     app.add_middleware(RootPath, root_path=server.root_path)
     return app
+
+
+def gradio_js() -> str:
+    """Gradio's loader, pointed at the /embed app's assets (relative, so it works under any sub-path)."""
+    from importlib.resources import files
+
+    loader = files("gradio").joinpath("templates/frontend/gradio.js").read_text(encoding="utf-8")
+    return loader.replace("./assets/", "./embed/assets/")
 
 
 def describe_validation(errors: list[dict]) -> str:

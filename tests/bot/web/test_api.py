@@ -171,3 +171,31 @@ def test_request_log_has_the_question_when_asked_to(start_server, caplog):
         client.post("/api/ask", json={"question": QUESTION})
     assert any(json.loads(r.getMessage()).get("question") == QUESTION
                for r in caplog.records if r.name == "rapportbot.requests")
+
+
+class _BrokenEngine:
+    """An answer engine with a bug: the server must still answer with one JSON line, no traceback."""
+
+    store = None
+
+    def ask(self, question, history=None, id=None):
+        raise AttributeError("a bug deep in the engine")
+
+    def stream(self, question, history=None, id=None):
+        raise AttributeError("a bug deep in the engine")
+        yield  # pragma: no cover
+
+
+def test_an_engine_bug_is_a_json_500_without_traceback(start_server, caplog):
+    broken = start_server(service=_BrokenEngine())
+    with broken.client() as client:
+        for path, body in (("/api/ask", {"question": QUESTION}),
+                           ("/v1/chat/completions", {"messages": [{"role": "user", "content": QUESTION}]})):
+            response = client.post(path, json=body)
+            assert response.status_code == 500 and response.json() == {
+                "error": "internal error; the details are in the server log"}
+        streamed = client.post("/v1/chat/completions", json={
+            "stream": True, "messages": [{"role": "user", "content": QUESTION}]})
+    assert '"server_error"' in streamed.text and streamed.text.rstrip().endswith("data: [DONE]")
+    assert "AttributeError" not in response.text + streamed.text
+    assert "a bug deep in the engine" in caplog.text  # ...but the operator sees it in the log

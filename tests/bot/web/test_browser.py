@@ -39,6 +39,7 @@ def browser():
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="da-DK")
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
@@ -93,6 +94,13 @@ def test_ask_cite_read_and_rate(server, page):
     page.wait_for_function("document.querySelector('#rb-status').innerText.includes('kommentaren er gemt')",
                            timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "chat-page.png"), full_page=True)
+
+    # "Copy answer": the answer, its quotes and the report reference as Markdown on the clipboard.
+    page.click("#rb-copy")
+    page.wait_for_function("document.querySelector('#rb-status').innerText.includes('kopieret')", timeout=30_000)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f"**Spørgsmål:** {QUESTION}") and "\n[1] “" in copied
+    assert "Analyse af offentlige toplederes innovationsdagsorden" in copied
 
     rows = [r for r in FeedbackStore(server.feedback_db).rows() if r["comment"] == "Browsertest: citatet passer"]
     assert len(rows) == 1

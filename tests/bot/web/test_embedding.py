@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -70,3 +71,14 @@ def test_frame_ancestors_follow_the_allowed_origins(under_prefix, server):
     assert csp == "frame-ancestors 'self' https://intranet.example.org"
     with server.client() as client:
         assert client.get("/embed/").headers["content-security-policy"] == "frame-ancestors 'self'"
+
+
+def test_web_component_loader_is_served_without_a_cdn(under_prefix):
+    with under_prefix.client() as client:
+        loader = client.get("/rapportbot/gradio.js")
+        assert loader.status_code == 200 and "javascript" in loader.headers["content-type"]
+        asset = re.search(r'import\("\./(embed/assets/[^"]+\.js)"\)', loader.text)
+        assert asset, loader.text
+        module = client.get(f"/rapportbot/{asset.group(1)}", headers={"Origin": "https://intranet.example.org"})
+    assert module.status_code == 200 and "gradio-app" in module.text
+    assert module.headers["access-control-allow-origin"] == "https://intranet.example.org"
