@@ -37,10 +37,14 @@ class StoredDocument:
     def from_json(cls, data: dict) -> "StoredDocument":
         return cls(doc_id=data["doc_id"], title=data["title"], path=data["path"], clean_text=data["clean_text"],
                    raw_text=data["raw_text"],
-                   sections=[Section(title=s["title"], path=tuple(s["path"]), start=s["start"], end=s["end"],
-                                     level=s["level"]) for s in data["sections"]],
+                   sections=[_section(s) for s in data["sections"]],
                    page_starts=[(int(a), b) for a, b in data["page_starts"]], metadata=data.get("metadata", {}),
                    quotes=[_quote(q) for q in data.get("quotes", [])])
+
+
+def _section(data: dict) -> Section:
+    heading = data.get("heading")  # JSON turned the tuples into lists
+    return Section(**{**data, "path": tuple(data["path"]), "heading": tuple(heading) if heading else None})
 
 
 def _quote(data: dict) -> Quote:

@@ -74,7 +74,7 @@ def ingest_files(paths: list[Path], settings: Settings, progress: bool = True,
         vectors, embedded, reused = _vectors(chunks, embeddings, cache, progress, settings.embeddings.batch_size)
         build_id = new_build_id()
         counts = {"chunks": len(chunks), "sections": sum(len(d.sections) for d in documents.values()),
-                  "quotes": sum(len(d.quotes) for d in documents.values()), "documents": len(documents)}
+                  "quotes": sum(1 for d in documents.values() for q in d.quotes if not q.duplicate), "documents": len(documents)}
         manifest = {"format": FORMAT, "build": build_id, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "pipeline": pipeline_fingerprint(), "embeddings": backend, "notice": notice,
                     "ingest_settings": settings.ingest.model_dump(mode="json"), "sources": sources, **counts}
