@@ -24,7 +24,11 @@ def _env(name: str, *more: str) -> AliasChoices:
 
 
 class _Group(BaseSettings):
-    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", env_ignore_empty=True)
+    # populate_by_name lets code pass fields by name; it also makes pydantic-settings read each field's bare
+    # name from the environment (`path` <- $PATH, `port` <- $PORT). The prefix moves those lookups out of the
+    # way; the documented RAPPORTBOT_* aliases are unaffected.
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", env_ignore_empty=True,
+                                      env_prefix="RAPPORTBOT_FIELD_")
 
 
 class StoreSettings(_Group):
