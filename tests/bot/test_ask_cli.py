@@ -86,3 +86,13 @@ def test_unusable_batch_file_is_a_clear_error(built_store, tmp_path, content, me
 def test_question_on_stdin(built_store):
     result = _run([], built_store, stdin="Hvad er radikal innovation?\n")
     assert result.returncode == 0 and "[1]" in result.stdout
+
+
+def test_default_store_path_is_not_taken_from_other_env_vars(tmp_path):
+    """Without RAPPORTBOT_STORE the store is .rapportbot/store under the working directory (not $PATH)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAPPORTBOT_")}
+    env.update(RAPPORTBOT_LLM="none", PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "ask", "Hvad er radikal innovation?"], cwd=tmp_path,
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 2
+    assert ".rapportbot/store" in result.stderr and env["PATH"] not in result.stderr
