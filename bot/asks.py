@@ -22,10 +22,12 @@ _ASKS = {
                          r"how\s+much\b(?!\s+(?:time|of|more|do\s+\w+\s+(?:say|know|talk)))|"
                          r"(?:spend|spent|spending|invest\w*)\s+(?:\w+\s+){0,3}(?:money|dkk|kroner)|budget(?:tet|ter)?\b|beløb\w*|omkostning\w*|kost(?:er|ede)\b|"
                          r"\bcosts?\b|\bprice\b|\bpris(?:en)?\b|\bfunding\b|\bbevilling\w*)", re.I),
-    "date": re.compile(r"\b(?:hvornår|hvilket\s+år|hvilken\s+dato|hvilken\s+måned|årstal|when|what\s+year|"
-                       r"which\s+year|what\s+date|in\s+what\s+year)\b", re.I),
+    # English "when"/"who" ask only at the start of a clause ("... when they talk about" asks no date).
+    "date": re.compile(r"\b(?:hvornår|hvilket\s+år|hvilken\s+dato|hvilken\s+måned|årstal|what\s+year|"
+                       r"which\s+year|what\s+date|in\s+what\s+year)\b|(?:^|[,;:]\s*|\band\s+)when\b", re.I),
     "count": re.compile(r"\b(?:hvor\s+mange|antal(?:let)?|how\s+many|number\s+of)\b", re.I),
-    "name": re.compile(r"\b(?:hvem|hvad\s+hed\w*|hvad\s+hedder|who|whom|what\s+is\s+the\s+name|navn\w*|name[sd]?)\b", re.I),
+    "name": re.compile(r"\b(?:hvem|hvad\s+hed\w*|hvad\s+hedder|what\s+is\s+the\s+name|navn\w*|name[sd]?)\b"
+                       r"|(?:^|[,;:]\s*|\band\s+)(?:who|whom)\b", re.I),
 }
 _HOLDS = {
     "percent": re.compile(r"\d\s*(?:%|pct|procent)|\bhalvdelen\b|\bhalf\b", re.I),

@@ -28,6 +28,7 @@ from bot.retrieval import ChunkMatrix, Query, ScoredChunk
 from bot.terms import content_terms
 
 FAR = 0.80  # best-sentence cosine below this: refused whatever the words say
+FAR_EN = 0.79  # cross-lingual cosines run lower: an English question against the Danish text
 MIN_COVERAGE = 0.36  # share (IDF-weighted) of a Danish question's content words found in the best chunks
 KIND_OVERLAP = 0.5  # a Danish span holding the asked-for kind must also hold this share of the question's words
 KIND_SPANS = 8  # how many of the best spans may hold the asked-for kind (Danish)
@@ -64,7 +65,7 @@ def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: 
     def verdict(reason: str) -> Verdict:
         return Verdict(bool(reason), reason, best_cosine, coverage, peak)
 
-    if query.vector is not None and best_cosine < FAR:
+    if query.vector is not None and best_cosine < (FAR_EN if english else FAR):
         return verdict("far")
     if asks.kind:
         if english:
