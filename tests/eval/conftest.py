@@ -58,11 +58,12 @@ class AskServer:
 
             def do_POST(self) -> None:
                 outer.requests += 1
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))  # always drain the request
                 if self.path != "/api/ask":
                     return self._reply(404, {"detail": "not found"})
                 if outer.token and self.headers.get("Authorization") != f"Bearer {outer.token}":
                     return self._reply(401, {"detail": "unauthorized"})
-                data = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                data = json.loads(body)
                 answer = outer.service.ask(data["question"])
                 self._reply(200, answer.model_dump(mode="json"))
 
