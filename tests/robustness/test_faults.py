@@ -197,6 +197,7 @@ def test_api_without_a_store_answers_503_naming_rapportbot_ingest_then_recovers(
 
 # -- the Chroma server goes away and comes back --------------------------------------------------------------
 
+@pytest.mark.chroma_server
 def test_chroma_server_away_running_service_answers_new_processes_get_a_clear_error(chroma_store, store_settings,
                                                                                   tmp_path: Path) -> None:
     """Queries are ranked on the vectors the server loaded at start, so a running service keeps answering;
@@ -222,6 +223,7 @@ def test_chroma_server_away_running_service_answers_new_processes_get_a_clear_er
     assert back.returncode == 0 and json.loads(back.stdout)["citations"], back.stderr[-1500:]
 
 
+@pytest.mark.chroma_server
 def test_serve_started_while_chroma_is_away_answers_503_then_recovers_without_restart(chroma_store,
                                                                                      tmp_path: Path) -> None:
     store, chroma = chroma_store

@@ -12,6 +12,8 @@ import pytest
 from eval.bench_load import run_load_sync
 from eval.bench_proc import ServeProcess, bench_env
 
+pytestmark = pytest.mark.chroma_server
+
 
 @pytest.fixture(scope="module")
 def two_servers(chroma_store, tmp_path_factory) -> Iterator[tuple[ServeProcess, ServeProcess, Path]]:
