@@ -130,3 +130,12 @@ def test_check_exits_1_below_the_floors(store_env, small_set, tmp_path, capsys):
     floors.write_text('{"minimum": {"support": 1.01}}', encoding="utf-8")  # no run can reach it
     assert main([*argv, "--out", str(tmp_path / "b"), "--check", str(floors)]) == 1
     assert "below threshold: support" in capsys.readouterr().err
+
+
+def test_missing_store_says_how_to_build_it(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("RAPPORTBOT_STORE", str(tmp_path / "no-store"))
+    monkeypatch.setenv("RAPPORTBOT_LLM", "none")
+    monkeypatch.delenv("RAPPORTBOT_CHROMA_URL", raising=False)
+    assert main(["eval", "--limit", "1", "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "rapportbot ingest" in err and "Traceback" not in err
