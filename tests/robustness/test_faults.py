@@ -174,25 +174,31 @@ def test_cli_ask_without_a_usable_store_names_rapportbot_ingest(damage: str, bui
     assert_no_traceback(run.stderr + run.stdout, f"ask over a {damage} store")
 
 
-def test_api_without_a_store_answers_503_naming_rapportbot_ingest_then_recovers(built_store: Path,
-                                                                                tmp_path: Path) -> None:
-    env = bench_env(tmp_path / "no-store", RAPPORTBOT_FEEDBACK_DB=str(tmp_path / "fb.sqlite"))
+@pytest.mark.parametrize("damage", ["missing", "every_file_garbage"])
+def test_api_without_a_usable_store_answers_503_naming_rapportbot_ingest_then_recovers(
+        damage: str, built_store: Path, tmp_path: Path) -> None:
+    import shutil
+
+    store = tmp_path / "store"
+    if damage == "every_file_garbage":
+        _corrupt_every_file(copy_store(built_store, store))
+    env = bench_env(store, RAPPORTBOT_FEEDBACK_DB=str(tmp_path / "fb.sqlite"))
     with ServeProcess(env, log_dir=tmp_path).start(require_healthy=False) as server:
         health = httpx.get(server.url + "/api/health", timeout=10, trust_env=False)
         assert health.status_code == 503, health.text
         response = httpx.post(server.url + "/api/ask", json={"question": QUESTION}, timeout=30, trust_env=False)
         assert response.status_code == 503, response.text
-        assert "rapportbot ingest" in response.text
-        assert isinstance(response.json(), dict)
+        assert "rapportbot ingest" in response.json()["error"]
         assert_no_traceback(response.text + health.text, "503 bodies")
-        # Once a store is there (as `rapportbot ingest` would leave it), the server answers without a restart.
-        copy_store(built_store, tmp_path / "no-store")
+        # Once a good store is there (as `rapportbot ingest` leaves it), the server answers without a restart.
+        shutil.rmtree(store, ignore_errors=True)
+        copy_store(built_store, store)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and response.status_code != 200:
             time.sleep(0.5)
             response = httpx.post(server.url + "/api/ask", json={"question": QUESTION}, timeout=30, trust_env=False)
         assert response.status_code == 200, response.text[:500]
-    assert_no_traceback(server.log_text(), "serve log over a missing store")
+    assert_no_traceback(server.log_text(), f"serve log over a {damage} store")
 
 
 # -- the Chroma server goes away and comes back --------------------------------------------------------------
