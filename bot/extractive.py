@@ -19,11 +19,13 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from bot.asks import Asks, holds
+from bot.filters import speaker_mentioned
 from bot.retrieval import ChunkMatrix, Query, ScoredChunk
 from bot.terms import content_terms, stem_set, term_matches
 from ingest.types import Chunk
 
 LEXICAL_WEIGHT = 0.08  # weight of IDF-weighted term coverage next to the cosine (e5 cosines span ~0.75-0.92)
+NARRATIVE_PENALTY = 0.03  # a narrative sentence about the asked-for speakers, next to their own quotes
 KIND_BONUS = 0.03  # the sentence holds what is asked for (a number, an amount, a date, a name)
 RANK_PRIOR = 0.02  # the best-retrieved chunk's sentences get this much more than the last one's
 CHUNKS_SCANNED = 10
@@ -177,8 +179,12 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
                               speaker=speaker, sentence_scores=[scores[k] for k in members]))
     wanted = query.filters.speaker
     if wanted and any(s.speaker == wanted for s in spans):
-        # "Hvad sagde de regionale topledere om ...": their own quoted words, not the narrative around them.
-        spans = [s for s in spans if s.speaker == wanted]
+        # "Hvad sagde de regionale topledere om ...": their own quoted words first; narrative that reports
+        # them ("flere af de kommunale topledere udtrykker ...") competes a step behind; other narrative not.
+        spans = [s for s in spans if s.speaker == wanted or (s.speaker is None and speaker_mentioned(wanted, s.text))]
+        for span in spans:
+            if span.speaker is None:
+                span.score -= NARRATIVE_PENALTY
     return spans
 
 

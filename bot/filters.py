@@ -9,7 +9,9 @@ from bot.terms import content_terms, coverage, stem_set
 
 SPEAKERS = {"regional": "Regional topleder", "kommunal": "Kommunal topleder", "statslig": "Statslig topleder"}
 
-_LEADER = r"(?:top)?(?:leder\w*|chef\w*|direktør\w*|leaders?|managers?|executives?|heads?|officials?|directors?)"
+# Whole words only: "chefforeninger" and "ledelsesrum" name no speaker.
+_LEADER = (r"(?:top)?(?:ledere?(?:n|ne|s|nes)?|chef(?:er|en|erne|s)?|direktør(?:er|en|erne|s)?|leaders?|managers?"
+           r"|executives?|heads?|officials?|directors?)\b")
 # "<sector adjective> ... <leader word>" within a few words: "de regionale topledere", "municipal leaders".
 _SPEAKER_PATTERNS = {
     "regional": re.compile(rf"\bregional\w*\s+(?:\w+\s+){{0,2}}{_LEADER}|\b{_LEADER}\s+(?:fra|i|from|in)\s+regione\w*",
@@ -50,6 +52,13 @@ def parse_speaker(text: str, loose: bool = False) -> str | None:
     if not found and loose:
         found = [key for key, pattern in _SECTOR_WORDS.items() if pattern.search(text)]
     return SPEAKERS[found[0]] if len(found) == 1 else None
+
+
+def speaker_mentioned(label: str, text: str) -> bool:
+    """Does `text` speak about the leaders `label` names ("flere af de kommunale topledere udtrykker ...")?
+    Such narrative reports what they said as much as their own quoted words do."""
+    key = next((k for k, v in SPEAKERS.items() if v == label), None)
+    return key is not None and bool(_SPEAKER_PATTERNS[key].search(" ".join(text.split())))
 
 
 def parse_filters(text: str, loose: bool = False) -> Filters:

@@ -17,7 +17,7 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from bot.filters import Filters, matching_section_titles, parse_filters
+from bot.filters import Filters, matching_section_titles, parse_filters, speaker_mentioned
 from bot.language import detect_language
 from ingest.types import Chunk
 
@@ -107,9 +107,11 @@ def _allowed(chunks: list[Chunk], filters: Filters, titles: list[str]) -> set[st
         return None
     allowed = chunks
     if filters.speaker:
-        # A chunk is (mainly) one speaker's quote, or holds an attributed quote of theirs among other text.
+        # A chunk is (mainly) one speaker's quote, holds an attributed quote of theirs among other text, or
+        # reports what those leaders said.
         marks = (f"({filters.speaker})", f"- {filters.speaker}")
-        narrowed = [c for c in allowed if c.speaker == filters.speaker or any(m in c.text for m in marks)]
+        narrowed = [c for c in allowed if c.speaker == filters.speaker or any(m in c.text for m in marks)
+                    or speaker_mentioned(filters.speaker, c.text)]
         allowed = narrowed or allowed
     if filters.section_query or filters.section_number:
         sections = matching_section_titles(filters.section_query, filters.section_number, titles)
