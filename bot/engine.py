@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.asks import Asks
 from bot.compose import compose_answer, compose_list, make_citation
+from bot.counts import count_spans
 from bot.extractive import Span, score_spans, select_spans
 from bot.filters import filters_for
 from bot.followup import ResolvedQuestion, resolve_followup
@@ -74,6 +75,16 @@ def _citations(store: Any, spans: list[Span], nearest: bool = False) -> list[Cit
     return citations
 
 
+def _with_counts(counts: list[Span], chosen: list[Span], limit: int) -> list[Span]:
+    """A count question: the total first, then the best-scoring span, then the parts, then the rest."""
+    ordered = [counts[0], *chosen[:1], *counts[1:], *chosen[1:]]
+    kept: list[Span] = []
+    for span in ordered:
+        if not any(span.chunk.id == k.chunk.id and span.start < k.end and k.start < span.end for k in kept):
+            kept.append(span)
+    return kept[:limit]
+
+
 def refusal_text(language: str, citations: list[Citation]) -> str:
     from bot.compose import quote_lines
 
@@ -87,7 +98,8 @@ def extractive_answer(store: Any, settings: Any, prepared: Prepared, asks: Asks)
     query, hits = prepared.query, prepared.pool
     language = query.language
     spans = score_spans(store, query, hits, asks)
-    verdict = judge(store, query, asks, hits, spans)
+    counts, counted_by_question = count_spans(store, query) if asks.kind == "count" else ([], False)
+    verdict = judge(store, query, asks, hits, spans, quantified=counted_by_question)
     if verdict.refused:
         nearest = _citations(store, select_spans(spans, NEAREST_SHOWN, margin=1.0), nearest=True)
         answer = Answer(question=prepared.question, language=language, mode="extractive", refused=True,
@@ -111,6 +123,8 @@ def extractive_answer(store: Any, settings: Any, prepared: Prepared, asks: Asks)
         limit = max(limit, min(asks.list_size, MAX_ITEMS))
     # A list's items may be spread over passages that each score a little lower: look a little wider.
     chosen = select_spans(spans, limit, margin=SCORE_MARGIN * (2 if asks.is_list else 1))
+    if counts:
+        chosen = _with_counts(counts, chosen, limit)
     citations = _citations(store, chosen)
     if not citations:
         answer = Answer(question=prepared.question, language=language, mode="extractive", refused=True,

@@ -6,7 +6,9 @@ of which refuses:
   1. too far: the best sentence's cosine with the question is below `FAR` (nothing in the report is close);
   2. wrong kind: the question asks for a count, amount, percentage, date or name (bot/asks.py) and no good
      candidate span holds one that is about the question's subject (Danish: the span must also hold half of
-     the question's content words; English: the span must be among the three best);
+     the question's content words, or, for a count, put a number on the noun the question counts,
+     "hvor mange topledere" / "24 udvalgte topledere", whatever verb it uses; English: the span must be
+     among the three best);
   3. off subject (Danish): the question's own content words (stemmed, compound-aware, weighted by rarity in
      the report, so "innovation" counts little and "løn" much) are mostly absent from the best chunks;
   4. another topic (English): the question's cosine with the report as a whole (its mean chunk vector) is
@@ -48,8 +50,10 @@ class Verdict:
     peak: float | None = None
 
 
-def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: list[Span]) -> Verdict:
-    """Does the report answer `query`? `spans` are all scored candidate spans."""
+def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: list[Span],
+          quantified: bool = False) -> Verdict:
+    """Does the report answer `query`? `spans` are all scored candidate spans; `quantified`: a sentence
+    close to the question puts a number on the very thing the question counts (bot/counts.py)."""
     if not hits or not spans:
         return Verdict(True, "far", 0.0, 0.0)
     ranked = sorted(spans, key=lambda s: s.score, reverse=True)
@@ -67,7 +71,7 @@ def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: 
 
     if query.vector is not None and best_cosine < (FAR_EN if english else FAR):
         return verdict("far")
-    if asks.kind:
+    if asks.kind and not (asks.kind == "count" and quantified):
         if english:
             held = any(holds(asks.kind, s.text) for s in ranked[:KIND_SPANS_EN])
         else:
@@ -84,7 +88,7 @@ def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: 
             return verdict("topic")
         if peak is not None and peak < MIN_PEAK_EN and best_cosine < CLOSE_EN:
             return verdict("flat")
-    elif terms and coverage < MIN_COVERAGE:
+    elif terms and coverage < MIN_COVERAGE and not quantified:  # a quantified count noun is the subject
         return verdict("subject")
     return verdict("")
 

@@ -1,0 +1,133 @@
+"""Count questions ("Hvor mange topledere blev interviewet?", "How many leaders were interviewed?"): the
+report's sentences that put a number on the thing the question counts, the total first.
+
+Why: a report often gives a whole and its parts in different words ("samtaler med 24 udvalgte topledere";
+"interviewet fem statslige / fem regionale / 14 kommunale topledere"). e5 links the question's verb to the
+parts' verb and ranks the total lower, so ranking alone cites the parts. Here every sentence of the report
+close to the question (within COUNT_WINDOW of the best cosine: one product with the precomputed sentence
+vectors, no extra embedding) that holds "<number> [up to two words] <noun>" with the counted noun is a
+candidate; the largest number comes first (the whole), then the parts.
+
+The counted noun is read from the question ("hvor mange <noun>", "antallet af <noun>"), compound-aware
+("ledere" counts "topledere"); the more of the question's words the quantified phrase holds, the better
+("hvor mange regionale topledere" -> "fem regionale topledere", not the 24). An English question shares no
+words with the Danish text, so its counted noun is the one quantified in the best candidate sentence.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bot.asks import NUMBER_WORDS
+from bot.extractive import Span
+from bot.retrieval import ChunkMatrix, Query
+from bot.terms import STOP_WORDS, stem, term_matches, tokens
+
+COUNT_WINDOW = 0.06  # cosine below the report's best sentence within which a sentence may hold the count
+MAX_COUNT_SPANS = 4
+
+_WORD_VALUES = {**{k: v for k, v in NUMBER_WORDS.items() if k.isascii()}, "én": 1, "elleve": 11, "tolv": 12,
+                "tyve": 20}
+_COUNTED = re.compile(r"\b(?:hvor\s+mange|antal(?:let)?(?:\s+af)?|how\s+many|number\s+of)\s+(.+)", re.IGNORECASE)
+_WORDS = "|".join(sorted((w for w in _WORD_VALUES if not w.isascii() or w not in {"two", "three", "four", "five",
+                          "six", "seven", "eight", "nine", "ten"}), key=len, reverse=True))
+# "<number> [up to two lower-case words] <lower-case word>"; a year is not a count.
+_QUANTITY = re.compile(rf"(?<![\w.,])(\d+|{_WORDS})\s+((?:[a-zæøå][\w-]*\s+){{0,2}}[a-zæøå][\w-]*)")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: int
+    words: tuple[str, ...]  # stems of the quantified phrase; the last is its noun
+
+
+def counted_terms(question: str) -> list[str]:
+    """Stems of the words naming what `question` counts ("hvor mange regionale topledere ..." ->
+    [regional, topled]); [] when it names none."""
+    match = _COUNTED.search(question)
+    if not match:
+        return []
+    terms = []
+    for word in tokens(match.group(1))[:3]:
+        if word in STOP_WORDS:
+            break
+        terms.append(stem(word))
+    return terms
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Every "<number> <phrase>" in `text` ("24 udvalgte topledere" -> 24, [udvalgt, topled])."""
+    found = []
+    for match in _QUANTITY.finditer(" ".join(text.split())):
+        number, phrase = match.group(1), match.group(2).split()
+        value = int(number) if number.isdigit() else _WORD_VALUES.get(number.lower())
+        if value is None or (number.isdigit() and 1900 <= value <= 2100):
+            continue
+        # Stop at a function word: "to af toplederne" quantifies nothing named.
+        words = []
+        for word in phrase:
+            if word.lower() in STOP_WORDS:
+                break
+            words.append(stem(word.lower()))
+        if words:
+            found.append(Quantity(value, tuple(words)))
+    return found
+
+
+def _match(terms: list[str], quantity: Quantity) -> int:
+    """How many of the counted terms the phrase holds; 0 unless its noun is one of them."""
+    noun = frozenset([quantity.words[-1]])
+    if not any(term_matches(t, noun) for t in terms):
+        return 0
+    stems = frozenset(quantity.words)
+    return sum(term_matches(t, stems) for t in terms)
+
+
+def _nearby_spans(store: Any, query: Query) -> list[Span]:
+    """Sentences of the whole report within COUNT_WINDOW of the best one, as spans scored by cosine."""
+    index = ChunkMatrix.of(store)
+    if query.vector is None or index.sentence_matrix is None:
+        return []
+    sims = index.sentence_matrix @ query.vector
+    rows = np.flatnonzero(sims >= float(sims.max()) - COUNT_WINDOW)
+    first_row: dict[int, int] = {}
+    for row, owner in enumerate(index.sentence_owner.tolist()):
+        first_row.setdefault(owner, row)
+    spans = []
+    for row in rows.tolist():
+        owner = int(index.sentence_owner[row])
+        chunk = index.chunks[owner]
+        j = row - first_row[owner]
+        if j >= len(chunk.sentences):
+            continue
+        start, end = chunk.sentences[j]
+        spans.append(Span(chunk=chunk, start=start, end=end, score=float(sims[row]),
+                          vector=index.sentence_matrix[row], speaker=None))
+    return spans
+
+
+def count_spans(store: Any, query: Query) -> tuple[list[Span], bool]:
+    """Spans that put a number on what the question counts, the largest number first, and whether the
+    counted noun came from the question's own words (False: inferred from the best sentence)."""
+    terms = counted_terms(query.text)
+    nearby = sorted(_nearby_spans(store, query), key=lambda s: s.score, reverse=True)
+    held = [(span, quantities(span.text)) for span in nearby]
+    held = [(span, qs) for span, qs in held if qs]
+    own = bool(terms) and any(_match(terms, q) for _, qs in held for q in qs)
+    if not own:
+        if not held:
+            return [], False
+        terms = [held[0][1][0].words[-1]]  # the noun quantified in the best sentence holding a number
+    scored = []
+    for span, qs in held:
+        best = max(qs, key=lambda q: (_match(terms, q), q.value))
+        if _match(terms, best):
+            scored.append((_match(terms, best), best.value, span))
+    if not scored:
+        return [], own
+    level = max(m for m, _, _ in scored)
+    chosen = sorted(((v, s) for m, v, s in scored if m == level), key=lambda item: (-item[0], -item[1].score))
+    return [span for _, span in chosen[:MAX_COUNT_SPANS]], own
