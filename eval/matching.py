@@ -1,10 +1,10 @@
 """Text matching used by every metric: evidence in a chunk, a quote in the report.
 
-Both sides are compared in "matching form": Unicode NFKC, case-folded, with whitespace, line breaks,
-hyphens/dashes and quote marks removed. That ignores exactly what PDF extraction changes without changing
-the words (a word split over two lines "interes / serede", "innovati-/onsdagsorden", “” vs ""). The form
-comes from the bot's own quote checker (`normalise_for_match`) so the eval and the bot agree on what
-"verbatim" means; a local copy of the same rules is used if that function is not importable.
+Both sides are compared in "matching form": Unicode NFKC, quote marks unified (“” -> "), hyphens, dashes,
+soft hyphens and all whitespace removed; case is kept. That ignores exactly what PDF extraction changes
+without changing the words (a word split over two lines "interes / serede", "innovati-/onsdagsorden",
+line breaks, quote styles). The form is ingest.cleaning.normalise_for_match, the one the ingest and the bot
+use, so all three agree on what "verbatim" means; a local copy of the same rules is the fallback.
 """
 from __future__ import annotations
 
@@ -14,32 +14,21 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from pathlib import Path
 
-_IGNORED = set("-\u00ad\u2010\u2011\u2012\u2013\u2014\u2015\u2212\"'`´\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f«»‹›")
+_QUOTES = str.maketrans({c: '"' for c in "“”„‟«»″"} | {c: "'" for c in "‘’‚‛‹›′`´"})
+_DASHES = re.compile(r"[-\u2010-\u2015\u2212\u00ad]")
+_SPACE = re.compile(r"\s+")
 _ELLIPSIS = re.compile(r"\s*[\[(]?\s*(?:\.{3,}|…)\s*[\])]?\s*")
 
 
 def _local_normalise(text: str) -> str:
-    out = []
-    for ch in unicodedata.normalize("NFKC", text).casefold():
-        if ch.isspace() or ch in _IGNORED or unicodedata.category(ch) == "Cc":
-            continue
-        out.append(ch)
-    return "".join(out)
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return _SPACE.sub("", _DASHES.sub("", text))
 
 
-def _shared_normalise():
-    for module in ("ingest.cleaning", "bot.quotes"):
-        try:
-            mod = __import__(module, fromlist=["normalise_for_match"])
-        except ImportError:
-            continue
-        func = getattr(mod, "normalise_for_match", None)
-        if callable(func):
-            return func
-    return _local_normalise
-
-
-fold = _shared_normalise()
+try:
+    from ingest.cleaning import normalise_for_match as fold
+except ImportError:  # an older ingest without it
+    fold = _local_normalise
 
 
 def contains(haystack: str, needle: str) -> bool:
