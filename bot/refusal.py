@@ -15,7 +15,9 @@ of which refuses:
      low: "What is the capital of France?" is far from everything the report is about;
   5. flat (English): an English question shares no words with the Danish text, so the cross-lingual check
      is how far the best sentence's cosine stands out among all the report's sentences (a z-score): a
-     question the report speaks to has a peak, one it does not meets a flat field.
+     question the report speaks to has a peak, one it does not meets a flat field. The same holds for the
+     question's subject alone, without its frame ("what do the leaders say about ..."): the frame meets
+     the whole report halfway and can lift a question about the weather over the first check.
 Greetings and "what can you do?" are not questions about the report: they get a short reply instead.
 """
 from __future__ import annotations
@@ -26,8 +28,8 @@ from typing import Any
 
 from bot.asks import Asks, holds
 from bot.extractive import Span, lexical_overlap, term_weights
-from bot.retrieval import ChunkMatrix, Query, ScoredChunk
-from bot.terms import content_terms
+from bot.retrieval import ChunkMatrix, Query, ScoredChunk, embed
+from bot.terms import content_terms, subject_words, tokens
 
 FAR = 0.80  # best-sentence cosine below this: refused whatever the words say
 FAR_EN = 0.79  # cross-lingual cosines run lower: an English question against the Danish text
@@ -44,7 +46,7 @@ COVERAGE_CHUNKS = 12  # all chunks the extractive pool holds
 @dataclass(frozen=True)
 class Verdict:
     refused: bool
-    reason: str  # "far" | "kind" | "subject" | "topic" | "flat" | "" (answered)
+    reason: str  # "far" | "kind" | "subject" | "topic" | "flat" | "flat subject" | "" (answered)
     best_cosine: float
     coverage: float
     peak: float | None = None
@@ -86,11 +88,26 @@ def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: 
         topic = ChunkMatrix.of(store).topicality(query.vector)
         if topic is not None and topic < MIN_TOPIC_EN:
             return verdict("topic")
-        if peak is not None and peak < MIN_PEAK_EN and best_cosine < CLOSE_EN:
-            return verdict("flat")
+        if best_cosine < CLOSE_EN:
+            if peak is not None and peak < MIN_PEAK_EN:
+                return verdict("flat")
+            subject_peak = _subject_peak(store, query)
+            if subject_peak is not None and subject_peak < MIN_PEAK_EN:
+                return verdict("flat subject")
     elif terms and coverage < MIN_COVERAGE and not quantified:  # a quantified count noun is the subject
         return verdict("subject")
     return verdict("")
+
+
+def _subject_peak(store: Any, query: Query) -> float | None:
+    """Peakedness of the question's subject alone (its frame taken out, bot/terms.subject_words): "what do
+    the leaders think about X" meets the whole report halfway whatever X is, so the frame can lift a flat
+    question over the peak check; X alone cannot. One more short e5 query (English questions only)."""
+    subject = subject_words(query.text)
+    if not subject or subject == " ".join(tokens(query.text)):
+        return None
+    vector = embed(store, subject)
+    return ChunkMatrix.of(store).peakedness(vector)
 
 
 # --- greetings and "what can you do?" -------------------------------------------------------------------

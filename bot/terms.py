@@ -28,6 +28,23 @@ give show does think mean means
 """.split())
 
 
+# Words nearly every question about this report may use ("what do the public top leaders say about
+# innovation ..."): they frame a question, they do not name its subject.
+FRAME_WORDS = frozenset("""
+leaders leader top public sector innovation innovative report leadership managers manager
+toplederne topledere topleder ledere offentlige offentlig innovation innovationen
+many much like actually really exactly each
+""".split())
+
+
+def subject_words(text: str) -> str:
+    """The question without its frame: what is left when question words, function words and the words
+    every question about the report uses are taken out ("What will the weather be like in Copenhagen
+    tomorrow?" -> "weather like copenhagen tomorrow")."""
+    return " ".join(t for t in tokens(text) if t not in STOP_WORDS and t not in FRAME_WORDS
+                    and len(t) > 2 and not t.isdigit())
+
+
 @lru_cache(maxsize=1)
 def _stemmer():
     import Stemmer
