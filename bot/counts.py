@@ -9,9 +9,10 @@ vectors, no extra embedding) that holds "<number> [up to two words] <noun>" with
 candidate; the largest number comes first (the whole), then the parts.
 
 The counted noun is read from the question ("hvor mange <noun>", "antallet af <noun>"), compound-aware
-("ledere" counts "topledere"); the more of the question's words the quantified phrase holds, the better
-("hvor mange regionale topledere" -> "fem regionale topledere", not the 24). An English question shares no
-words with the Danish text, so its counted noun is the one quantified in the best candidate sentence.
+("ledere" counts "topledere"); the more of the question's other words the quantified phrase holds, the
+better ("hvor mange regionale topledere" / "... kommer fra regionerne" -> "fem regionale topledere", not
+the 24). An English question shares no
+words with the Danish text, so its counted noun is the one that most of the close sentences quantify.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ import numpy as np
 from bot.asks import NUMBER_WORDS
 from bot.extractive import Span
 from bot.retrieval import ChunkMatrix, Query
-from bot.terms import STOP_WORDS, stem, term_matches, tokens
+from bot.terms import STOP_WORDS, content_terms, stem, term_matches, tokens
 
 COUNT_WINDOW = 0.06  # cosine below the report's best sentence within which a sentence may hold the count
 MAX_COUNT_SPANS = 4
@@ -77,13 +78,23 @@ def quantities(text: str) -> list[Quantity]:
     return found
 
 
-def _match(terms: list[str], quantity: Quantity) -> int:
-    """How many of the counted terms the phrase holds; 0 unless its noun is one of them."""
-    noun = frozenset([quantity.words[-1]])
-    if not any(term_matches(t, noun) for t in terms):
+def _match(nouns: list[str], context: list[str], quantity: Quantity) -> int:
+    """0 unless the phrase's noun is one the question counts; else 1 plus how many of the question's other
+    words the phrase holds ("hvor mange ... fra kommunerne": "14 kommunale topledere" beats "24 udvalgte")."""
+    noun = quantity.words[-1]
+    if not any(_same_head(t, noun) for t in nouns):
         return 0
-    stems = frozenset(quantity.words)
-    return sum(term_matches(t, stems) for t in terms)
+    stems = frozenset(quantity.words[:-1])
+    return 1 + sum(term_matches(t, stems) for t in context if not _same_head(t, noun))
+
+
+def _same_head(term: str, noun: str) -> bool:
+    """The same noun, or one is the other's compound head ("ledere" / "topledere"); not a mere shared
+    start ("regionale" is not "regioner")."""
+    if term == noun:
+        return True
+    shorter, longer = sorted((term, noun), key=len)
+    return len(shorter) >= 3 and longer.endswith(shorter)
 
 
 def _nearby_spans(store: Any, query: Query) -> list[Span]:
@@ -111,23 +122,30 @@ def _nearby_spans(store: Any, query: Query) -> list[Span]:
 
 def count_spans(store: Any, query: Query) -> tuple[list[Span], bool]:
     """Spans that put a number on what the question counts, the largest number first, and whether the
-    counted noun came from the question's own words (False: inferred from the best sentence)."""
+    counted noun came from the question's own words (False: inferred from the close sentences)."""
     terms = counted_terms(query.text)
+    context = content_terms(query.text)
     nearby = sorted(_nearby_spans(store, query), key=lambda s: s.score, reverse=True)
     held = [(span, quantities(span.text)) for span in nearby]
     held = [(span, qs) for span, qs in held if qs]
-    own = bool(terms) and any(_match(terms, q) for _, qs in held for q in qs)
-    if not own:
-        if not held:
-            return [], False
-        terms = [held[0][1][0].words[-1]]  # the noun quantified in the best sentence holding a number
+    own = bool(terms) and any(_match(terms, context, q) for _, qs in held for q in qs)
+    # The noun most close sentences put a number on (ties: the closer sentence's), among those the
+    # question names, if any: "hvor mange ledere" -> the four sentences on "topledere", not one on
+    # "250 ledere" in a course; an English question names none the Danish text shares.
+    votes: dict[str, tuple[int, float]] = {}
+    for span, qs in held:
+        for noun in {q.words[-1] for q in qs if not own or _match(terms, context, q)}:
+            n, best = votes.get(noun, (0, span.score))
+            votes[noun] = (n + 1, max(best, span.score))
+    if not votes:
+        return [], own
+    noun = max(votes, key=lambda word: votes[word])
     scored = []
     for span, qs in held:
-        best = max(qs, key=lambda q: (_match(terms, q), q.value))
-        if _match(terms, best):
-            scored.append((_match(terms, best), best.value, span))
-    if not scored:
-        return [], own
+        fitting = [q for q in qs if q.words[-1] == noun]
+        if fitting:
+            best = max(fitting, key=lambda q: (_match([noun], context, q), q.value))
+            scored.append((_match([noun], context, best), best.value, span))
     level = max(m for m, _, _ in scored)
     chosen = sorted(((v, s) for m, v, s in scored if m == level), key=lambda item: (-item[0], -item[1].score))
     return [span for _, span in chosen[:MAX_COUNT_SPANS]], own
