@@ -135,6 +135,11 @@ def _speaker_label(who: str) -> str:
 def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -> list[Span]:
     """Every candidate span of the top chunks with its score (not yet de-duplicated)."""
     terms = content_terms(query.text)
+    if query.filters.speaker:
+        # "Hvad sagde en kommunal topleder om KL ...": the speaker words are the filter's business; the
+        # subject is the rest, and their quotes rarely name their own kind of leader.
+        speaker_words = stem_set(query.filters.speaker + " topledere ledere")
+        terms = [t for t in terms if not term_matches(t, speaker_words)] or terms
     weights = term_weights(store)
     spans: list[Span] = []
     scanned = hits[:CHUNKS_SCANNED]

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 _STEM_LOCK = threading.Lock()  # PyStemmer objects are not thread-safe
 
+_ACRONYM = re.compile(r"\b[A-ZÆØÅ]{2}\b")
 _TOKEN = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 
 # Function words and question scaffolding in both languages: they say how something is asked, not what.
@@ -66,8 +67,9 @@ def stem(word: str) -> str:
 def content_terms(text: str) -> list[str]:
     """Stems of the words that carry the question's subject, in order, without repeats."""
     seen: list[str] = []
+    acronyms = {a.lower() for a in _ACRONYM.findall(text)}  # "KL", "IT": short, but names
     for token in tokens(text):
-        if token in STOP_WORDS or (len(token) < 3 and not token.isdigit()):
+        if token in STOP_WORDS or (len(token) < 3 and not token.isdigit() and token not in acronyms):
             continue
         stemmed = stem(token)
         if stemmed not in seen:
