@@ -21,7 +21,10 @@ _ASKS = {
                          r"hvor\s+meget\s+(?:\w+\s+){0,4}(?:penge|kroner|koster|bruge\w*|bruger|investere\w*)\b|"
                          r"how\s+much\b(?!\s+(?:time|of|more|do\s+\w+\s+(?:say|know|talk)))|"
                          r"(?:spend|spent|spending|invest\w*)\s+(?:\w+\s+){0,3}(?:money|dkk|kroner)|budget(?:tet|ter)?\b|beløb\w*|omkostning\w*|kost(?:er|ede)\b|"
-                         r"\bcosts?\b|\bprice\b|\bpris(?:en)?\b|\bfunding\b|\bbevilling\w*)", re.I),
+                         r"\bcosts?\b|\bprice\b|\bpris(?:en)?\b|\bfunding\b|\bbevilling\w*|"
+                         # Pay is an amount too: "hvor meget tjener ...", "lønnen", "salary".
+                         r"hvor\s+meget\s+(?:tjener|tjente)\b|\bhvad\s+(?:er|var)\s+(?:\w+\s+){0,2}løn(?:nen)?\b|"
+                         r"\b(?:what|how\s+high)\s+(?:is|was|are|were)\s+(?:\w+\s+){0,3}salar(?:y|ies)\b)", re.I),
     # English "when"/"who" ask only at the start of a clause ("... when they talk about" asks no date).
     "date": re.compile(r"\b(?:hvornår|hvilket\s+år|hvilken\s+dato|hvilken\s+måned|årstal|what\s+year|"
                        r"which\s+year|what\s+date|in\s+what\s+year)\b|(?:^|[,;:]\s*|\band\s+)when\b", re.I),
