@@ -163,7 +163,18 @@ def _query_embeddings(settings: Settings, manifest: dict) -> tuple[Embeddings | 
     return embeddings, None
 
 
+# Chroma's shared-system cache is not safe when two threads create clients for the same new path at once
+# (a failed duplicate init releases the system the other thread is using); opening is rare, so serialise it.
+_CHROMA_OPEN_LOCK = threading.Lock()
+
+
 def _open_chroma(settings: Settings, manifest: dict, directory: Path, expected: int, embeddings: Embeddings):
+    with _CHROMA_OPEN_LOCK:
+        return _open_chroma_unlocked(settings, manifest, directory, expected, embeddings)
+
+
+def _open_chroma_unlocked(settings: Settings, manifest: dict, directory: Path, expected: int,
+                          embeddings: Embeddings):
     built_on_server = manifest.get("chroma") == "server"
     if built_on_server != bool(settings.store.chroma_url):
         where = "on a Chroma server" if built_on_server else "in the store directory"
