@@ -102,7 +102,13 @@ class LLMAnswerer:
             refusal=refusal_phrase(language), quotes_heading=QUOTES_HEADING)
 
     # -- calls --------------------------------------------------------------------------------------
-    def _invoke(self, messages: list) -> str:
+    def _budget(self, deadline: float | None) -> float:
+        """Seconds left: timeout_s, or less when the caller's deadline (time.monotonic) comes first."""
+        if deadline is None:
+            return self.timeout_s
+        return max(0.0, min(self.timeout_s, deadline - time.monotonic()))
+
+    def _invoke(self, messages: list, deadline: float | None = None) -> str:
         """The reply text, within timeout_s in total (a thread: httpx only bounds each read)."""
         box: dict[str, Any] = {}
 
@@ -114,14 +120,14 @@ class LLMAnswerer:
 
         worker = threading.Thread(target=call, daemon=True, name="llm-invoke")
         worker.start()
-        worker.join(self.timeout_s)
+        worker.join(self._budget(deadline))
         if worker.is_alive():
             raise TimeoutError
         if "error" in box:
             raise box["error"]
         return box["text"]
 
-    def _stream_text(self, messages: list) -> Iterator[str]:
+    def _stream_text(self, messages: list, deadline: float | None = None) -> Iterator[str]:
         """Text chunks as they arrive; TimeoutError when the whole reply takes longer than timeout_s."""
         chunks: queue.Queue = queue.Queue()
         stop = threading.Event()
@@ -141,7 +147,7 @@ class LLMAnswerer:
                 stream.close()  # closes the HTTP response when the consumer gave up
 
         threading.Thread(target=produce, daemon=True, name="llm-stream").start()
-        deadline = time.monotonic() + self.timeout_s
+        deadline = time.monotonic() + self._budget(deadline)
         try:
             while True:
                 try:
@@ -168,17 +174,21 @@ class LLMAnswerer:
             raise LLMFailure(_message(key, language, seconds=self.timeout_s, **values)) from error
 
     # -- public -------------------------------------------------------------------------------------
-    def answer(self, question: str, language: str, passages: list[Chunk], store: Any) -> LLMResult:
-        """A verified answer; LLMFailure on any fault or when no quote survives checking."""
+    def answer(self, question: str, language: str, passages: list[Chunk], store: Any,
+               deadline: float | None = None) -> LLMResult:
+        """A verified answer; LLMFailure on any fault or when no quote survives checking. `deadline`
+        (time.monotonic) lets a caller share one time budget between condensing and answering."""
         messages = self._guarded(language, lambda: self._answer_messages(question, language, passages))
-        return self._guarded(language, lambda: self._finish(self._invoke(messages), language, passages, store))
+        return self._guarded(language,
+                             lambda: self._finish(self._invoke(messages, deadline), language, passages, store))
 
-    def stream(self, question: str, language: str, passages: Sequence[Chunk], store: Any) -> Iterator[str | LLMResult]:
+    def stream(self, question: str, language: str, passages: Sequence[Chunk], store: Any,
+               deadline: float | None = None) -> Iterator[str | LLMResult]:
         """Answer text deltas as they arrive (provisional: markers are renumbered and quotes checked only at
         the end), then the final verified LLMResult, which replaces the streamed text. Raises LLMFailure."""
         messages = self._guarded(language, lambda: self._answer_messages(question, language, passages))
         text, shown = "", ""
-        chunks = self._stream_text(messages)
+        chunks = self._stream_text(messages, deadline)
         try:
             while True:
                 piece = self._guarded(language, lambda: next(chunks, None))
@@ -193,7 +203,7 @@ class LLMAnswerer:
             chunks.close()  # tells the reader thread to stop and close the response
         yield self._guarded(language, lambda: self._finish(text, language, passages, store))
 
-    def condense(self, question: str, history: list[dict]) -> str:
+    def condense(self, question: str, history: list[dict], deadline: float | None = None) -> str:
         """The follow-up as a standalone question (prompts/condense.txt); the question itself on any failure."""
         turns = []
         for turn in (history or [])[-6:]:
@@ -208,7 +218,7 @@ class LLMAnswerer:
         messages = self._condense_prompt.format_messages(history="\n".join(turns),
                                                          question=_CONTROL.sub(" ", question)[:_MAX_QUESTION_CHARS])
         try:
-            reply = re.sub(r"<think>.*?</think>", "", self._invoke(messages), flags=re.DOTALL)
+            reply = re.sub(r"<think>.*?</think>", "", self._invoke(messages, deadline), flags=re.DOTALL)
         except Exception:  # noqa: BLE001 - condensing is a nicety: the original question still works
             return question
         lines = [line.strip() for line in reply.splitlines() if line.strip()]

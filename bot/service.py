@@ -120,11 +120,11 @@ class AnswerService:
         return Answer(id=id, question=question, language=language, mode="extractive", refused=False, answer=reply,
                       timings_ms=Timings(total=_ms(time.perf_counter() - started)))
 
-    def _prepare(self, question: str, history: list[dict] | None, store: Any) -> Prepared:
+    def _prepare(self, question: str, history: list[dict] | None, store: Any, deadline: float) -> Prepared:
         condensed = None
         llm = self.llm
         if llm is not None and history:
-            condensed = llm.condense(question, history)
+            condensed = llm.condense(question, history, deadline=deadline)
         return prepare(store, self.settings, question, history, condensed=condensed)
 
     def ask(self, question: str, history: list[dict] | None = None, id: Any = None) -> Answer:
@@ -148,13 +148,15 @@ class AnswerService:
         if early is not None:
             yield early
             return
-        prepared = self._prepare(question, history, store)
+        # One LLM time budget for condensing and answering together: the user waits at most timeout_s for it.
+        deadline = time.monotonic() + self.settings.llm.timeout_s
+        prepared = self._prepare(question, history, store, deadline)
         retrieved_at = time.perf_counter()
         extractive = extractive_answer(store, self.settings, prepared, what_is_asked(prepared.query.text))
         answer = extractive.answer
         llm = self.llm
         if llm is not None and not answer.refused:
-            answer = yield from self._llm_answer(llm, store, prepared, answer, streaming)
+            answer = yield from self._llm_answer(llm, store, prepared, answer, streaming, deadline)
         answer.id = id
         answer.question = question
         answer.retrieved = [Retrieved(chunk_id=h.chunk.id, score=round(h.score, 5), section=h.chunk.section,
@@ -165,7 +167,7 @@ class AnswerService:
         yield answer
 
     def _llm_answer(self, llm: Any, store: Any, prepared: Prepared, fallback: Answer,
-                    streaming: bool) -> Iterator[str]:
+                    streaming: bool, deadline: float) -> Iterator[str]:
         from bot.llm import LLMFailure, LLMResult
 
         language = prepared.query.language
@@ -173,13 +175,13 @@ class AnswerService:
         try:
             if streaming:
                 result = None
-                for item in llm.stream(prepared.question_for_llm, language, passages, store):
+                for item in llm.stream(prepared.question_for_llm, language, passages, store, deadline=deadline):
                     if isinstance(item, LLMResult):
                         result = item
                     else:
                         yield item
             else:
-                result = llm.answer(prepared.question_for_llm, language, passages, store)
+                result = llm.answer(prepared.question_for_llm, language, passages, store, deadline=deadline)
             if result is None:
                 raise LLMFailure(_FALLBACK_NOTICE[language])
         except LLMFailure as failure:
