@@ -36,8 +36,10 @@ _HOLDS = {
     "percent": re.compile(r"\d\s*(?:%|pct|procent)|\bhalvdelen\b|\bhalf\b", re.I),
     "amount": re.compile(r"\d[\d.,]*\s*(?:kr\b|kroner|mio\b|mio\.|millioner|milliarder|mia\b|mia\.|mdr)|"
                          r"\d[\d.,]*\s*-\s*\d+\s*(?:mio|millioner)", re.I),
+    # A year, a month, a weekday or a clock time ("åbent mellem kl. 17-22" answers "when is it open?").
     "date": re.compile(r"\b(?:1[89]\d\d|20\d\d)\b|\b(?:januar|februar|marts|april|maj|juni|juli|august|september|"
-                       r"oktober|november|december)\b", re.I),
+                       r"oktober|november|december|mandag\w*|tirsdag\w*|onsdag\w*|torsdag\w*|fredag\w*|lørdag\w*|"
+                       r"søndag\w*)\b|\bkl\.\s*\d", re.I),
     # A number that is not a year ("2030" in "CO2-neutralitet i 2030" counts nothing).
     "count": re.compile(rf"(?<![\w.,])(?!(?:19|20)\d\d(?!\d))\d+|\b{_NUMBER_WORDS_ANY}\b", re.I),
     # A capitalised word that does not open the sentence, or an acronym: a name of a person, body or place.

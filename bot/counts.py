@@ -104,19 +104,13 @@ def _nearby_spans(store: Any, query: Query) -> list[Span]:
         return []
     sims = index.sentence_matrix @ query.vector
     rows = np.flatnonzero(sims >= float(sims.max()) - COUNT_WINDOW)
-    first_row: dict[int, int] = {}
-    for row, owner in enumerate(index.sentence_owner.tolist()):
-        first_row.setdefault(owner, row)
     spans = []
     for row in rows.tolist():
-        owner = int(index.sentence_owner[row])
-        chunk = index.chunks[owner]
-        j = row - first_row[owner]
-        if j >= len(chunk.sentences):
-            continue
-        start, end = chunk.sentences[j]
-        spans.append(Span(chunk=chunk, start=start, end=end, score=float(sims[row]),
-                          vector=index.sentence_matrix[row], speaker=None))
+        place = index.sentence_at(row)
+        if place is not None:
+            chunk, start, end = place
+            spans.append(Span(chunk=chunk, start=start, end=end, score=float(sims[row]),
+                              vector=index.sentence_matrix[row], speaker=None))
     return spans
 
 

@@ -64,8 +64,21 @@ class ChunkMatrix:
         sentences = [np.asarray(v, dtype=np.float32) for v in sentences if v is not None and len(v)]
         self.sentence_matrix = np.vstack(sentences) if sentences else None
         self.sentence_owner = np.asarray(owners, dtype=np.int64)
+        self._sentence_places: list[tuple[Chunk, int, int] | None] | None = None
         centroid = self.matrix.mean(axis=0) if self.available and len(self.chunks) else None
         self.centroid = centroid / np.linalg.norm(centroid) if centroid is not None and np.linalg.norm(centroid) else None
+
+    def sentence_at(self, row: int) -> tuple[Chunk, int, int] | None:
+        """The chunk and the [start, end) offsets (into chunk.text) of sentence-matrix row `row`."""
+        if self._sentence_places is None:
+            places: list[tuple[Chunk, int, int] | None] = []
+            seen: dict[int, int] = {}  # owner -> sentences of it so far (rows of one chunk are contiguous)
+            for owner in self.sentence_owner.tolist():
+                j = seen[owner] = seen.get(owner, -1) + 1
+                chunk = self.chunks[owner]
+                places.append((chunk, *chunk.sentences[j]) if j < len(chunk.sentences) else None)
+            self._sentence_places = places
+        return self._sentence_places[row] if 0 <= row < len(self._sentence_places) else None
 
     def best_sentence(self, vector: np.ndarray) -> np.ndarray | None:
         """Per chunk, the cosine of its best sentence with `vector` (-1 for a chunk without sentences)."""
