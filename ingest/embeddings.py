@@ -15,6 +15,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from ingest.errors import RapportbotError
+from ingest.query_batch import QueryBatcher
 
 if TYPE_CHECKING:
     from ingest.settings import Settings
@@ -28,6 +29,11 @@ class EmbeddingsUnavailable(RapportbotError):
     """An embeddings backend cannot be used here; the message says why and what to do."""
 
     exit_code = 2
+
+
+# model id -> (model, its inference lock, its query batcher); the model is kept so the id stays its own.
+_PER_MODEL: dict[int, tuple[object, threading.Lock, QueryBatcher]] = {}
+_PER_MODEL_LOCK = threading.Lock()
 
 
 class E5Embeddings(Embeddings):
@@ -45,12 +51,28 @@ class E5Embeddings(Embeddings):
         self._model = model
         self.batch_size = batch_size
         self.dim: int = int(model.dim)
-        # One inference at a time: the engine already uses every core through OpenMP.
-        self._lock = threading.Lock()
+        # One inference at a time per model (the engine already uses every core through OpenMP), and one
+        # query batcher per model: store reloads make new E5Embeddings over the same process-wide model.
+        with _PER_MODEL_LOCK:
+            if id(model) not in _PER_MODEL:
+                lock = threading.Lock()
+                _PER_MODEL[id(model)] = (model, lock, QueryBatcher(self._batch_encoder(model, lock)))
+            _, self._lock, self.query_batcher = _PER_MODEL[id(model)]
+
+    @staticmethod
+    def _batch_encoder(model: object, lock: threading.Lock):
+        def encode(texts: list[str]) -> np.ndarray:
+            with lock:
+                return np.atleast_2d(model.encode([t if t.strip() else " " for t in texts], True))
+        return encode
 
     def query_vectors(self, texts: list[str]) -> np.ndarray:
         """(n, dim) float32, L2-normalised, query role."""
         return self._encode(texts, is_query=True)
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """One question's vector (dim,), read-only; questions asked at the same time share one model call."""
+        return self.query_batcher.embed(text)
 
     def passage_vectors(self, texts: list[str]) -> np.ndarray:
         """(n, dim) float32, L2-normalised, passage role."""
@@ -66,7 +88,7 @@ class E5Embeddings(Embeddings):
         return out
 
     def embed_query(self, text: str) -> list[float]:
-        return self.query_vectors([text])[0].tolist()
+        return self.query_vector(text).tolist()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.passage_vectors(list(texts)).tolist()
@@ -83,6 +105,8 @@ def embed_passages(embeddings: Embeddings, texts: list[str]) -> np.ndarray:
 
 def embed_queries(embeddings: Embeddings, texts: list[str]) -> np.ndarray:
     """Query-role vectors as a normalised float32 array."""
+    if isinstance(embeddings, E5Embeddings) and len(texts) == 1:
+        return embeddings.query_vector(texts[0])[None, :]
     if isinstance(embeddings, E5Embeddings):
         return embeddings.query_vectors(texts)
     return _normalise(np.asarray([embeddings.embed_query(t) for t in texts], dtype=np.float32))
