@@ -1,10 +1,10 @@
 """The extractive answer engine: question -> retrieval -> spans -> refusal check -> answer with citations."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from bot.asks import Asks
+from bot.asks import Asks, what_is_asked
 from bot.compose import compose_answer, compose_list, make_citation
 from bot.counts import count_spans
 from bot.extractive import Span, score_spans, select_spans
@@ -33,6 +33,8 @@ class Prepared:
     hits: list[ScoredChunk]  # the top settings.retrieval.top_k: shown as `retrieved`, handed to the LLM
     question_for_llm: str
     pool: list[ScoredChunk]  # hits and a few more: candidates for extractive quotes
+    counts: list[Span] = field(default_factory=list)  # a count question: sentences quantifying its noun
+    counted_by_question: bool = False  # ... and the noun came from the question's own words
 
 
 @dataclass
@@ -61,8 +63,29 @@ def prepare(store: Any, settings: Any, question: str, history: list[dict] | None
     query = Query(text=resolved.text, language=language, filters=filters_for(resolved.focus, resolved.previous))
     query.vector = embed(store, resolved.text)
     pool = retrieve(store, settings, query, k=max(settings.retrieval.top_k, EXTRACTIVE_POOL))
+    counts, counted_by_question = ([], False)
+    if what_is_asked(query.text).kind == "count":
+        counts, counted_by_question = count_spans(store, query)
+        pool = _with_count_chunks(pool, counts, settings.retrieval.top_k)
     return Prepared(question=question, resolved=resolved, query=query, hits=pool[: settings.retrieval.top_k],
-                    question_for_llm=condensed or resolved.text, pool=pool)
+                    question_for_llm=condensed or resolved.text, pool=pool, counts=counts,
+                    counted_by_question=counted_by_question)
+
+
+def _with_count_chunks(pool: list[ScoredChunk], counts: list[Span], top_k: int) -> list[ScoredChunk]:
+    """The chunks holding the count (the total may sit in a chunk retrieval ranked low) among the top_k, so
+    the LLM reads them too; the best-retrieved chunk stays first."""
+    have = {h.chunk.id for h in pool[:top_k]}
+    extra: list[ScoredChunk] = []
+    for span in counts:
+        if span.chunk.id not in have:
+            have.add(span.chunk.id)
+            found = next((h for h in pool if h.chunk.id == span.chunk.id), None)
+            extra.append(found or ScoredChunk(chunk=span.chunk, score=0.0, sentence=span.score))
+    if not extra:
+        return pool
+    rest = [h for h in pool if h not in extra]
+    return rest[:1] + extra + rest[1:]
 
 
 def _citations(store: Any, spans: list[Span], nearest: bool = False) -> list[Citation]:
@@ -98,8 +121,8 @@ def extractive_answer(store: Any, settings: Any, prepared: Prepared, asks: Asks)
     query, hits = prepared.query, prepared.pool
     language = query.language
     spans = score_spans(store, query, hits, asks)
-    counts, counted_by_question = count_spans(store, query) if asks.kind == "count" else ([], False)
-    verdict = judge(store, query, asks, hits, spans, quantified=counted_by_question)
+    counts = prepared.counts if asks.kind == "count" else []
+    verdict = judge(store, query, asks, hits, spans, quantified=bool(counts) and prepared.counted_by_question)
     if verdict.refused:
         nearest = _citations(store, select_spans(spans, NEAREST_SHOWN, margin=1.0), nearest=True)
         answer = Answer(question=prepared.question, language=language, mode="extractive", refused=True,

@@ -93,12 +93,13 @@ def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: 
         if not held:
             return verdict("kind")
     if english:
-        if best_cosine < CLOSE_EN:
-            if peak is not None and peak < MIN_PEAK_EN:
-                return verdict("flat")
-            subject_peak = _subject_peak(store, query)
-            if subject_peak is not None and subject_peak < MIN_PEAK_EN:
-                return verdict("flat subject")
+        if best_cosine < CLOSE_EN and peak is not None and peak < MIN_PEAK_EN:
+            return verdict("flat")
+        # No closeness exemption here: the frame ("what do the top leaders think about ...") is exactly what
+        # lifts an off-subject question's best cosine over CLOSE_EN.
+        subject_peak = _subject_peak(store, query)
+        if subject_peak is not None and subject_peak < MIN_PEAK_EN:
+            return verdict("flat subject")
     elif terms and coverage < MIN_COVERAGE and not quantified:  # a quantified count noun is the subject
         return verdict("subject")
     return verdict("")
