@@ -123,6 +123,8 @@ class ServerSettings(_Group):
                               description="SQLite file for thumbs up/down and comments.")
     max_question_chars: int = Field(2000, ge=10, validation_alias=_env("RAPPORTBOT_MAX_QUESTION_CHARS"),
                                     description="Longer questions are refused with a 4xx / a clear message.")
+    request_threads: int = Field(0, ge=0, le=1000, validation_alias=_env("RAPPORTBOT_REQUEST_THREADS"),
+                                 description="API requests answered at once (the rest wait in line); 0: 8 without an LLM (CPU-bound, so fewer threads keep the slowest answers fast), 64 with one (threads mostly wait on the model).")
 
     @field_validator("allowed_origins", "api_tokens", mode="before")
     @classmethod
