@@ -101,3 +101,35 @@ def test_greetings_get_a_short_reply_about_the_report(service, question, languag
     assert not answer.refused and answer.mode == "extractive" and not answer.citations
     assert answer.language == language
     assert "innovationsdagsorden" in answer.answer
+
+
+def test_pay_and_clock_time_kinds():
+    assert what_is_asked("Hvor meget tjener en kommunaldirektør om året?").kind == "amount"
+    assert what_is_asked("Hvad er lønnen for en kommunaldirektør?").kind == "amount"
+    assert what_is_asked("Hvad siger de om løn og arbejdsvilkår?").kind is None  # a topic, not an amount
+    assert holds("date", "så borgerservice nu har åbent mellem kl. 17-22")
+
+
+@pytest.mark.parametrize("question", [
+    "Hvor meget tjener en kommunaldirektør om året?",  # pay: no amount near it in the report
+    "How much did the municipalities spend on robot lawnmowers?",  # lawnmowers are there, their cost is not
+    "What do the top leaders think about the weather in Copenhagen tomorrow?",  # the frame lifts it, not the subject
+    "Write me a poem about spring.",
+    "Skriv et digt om innovation.",  # a request to write, even about the report's own topic
+])
+def test_near_misses_and_tasks_are_refused(service, question):
+    answer = service.ask(question)
+    _assert_refused(answer, answer.language)
+
+
+@pytest.mark.parametrize("question", [
+    # Short English questions score low against the report as a whole; they are still answered.
+    "Which four dimensions does the New Synthesis have?",
+    "What are drones used for by a municipality?",
+    "When is the digital hotline open?",
+    # Narrative that reports the named leaders counts as what they said.
+    "Hvad forventer de kommunale topledere af den nye hovedlov?",
+])
+def test_short_english_and_speaker_narrative_questions_are_answered(service, question):
+    answer = service.ask(question)
+    assert not answer.refused and answer.citations
