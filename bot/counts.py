@@ -24,7 +24,7 @@ import numpy as np
 
 from bot.asks import NUMBER_WORDS
 from bot.extractive import Span
-from bot.retrieval import ChunkMatrix, Query
+from bot.retrieval import ChunkMatrix, Query, allowed_chunk_ids
 from bot.terms import STOP_WORDS, content_terms, stem, term_matches, tokens
 
 COUNT_WINDOW = 0.06  # cosine below the report's best sentence within which a sentence may hold the count
@@ -104,10 +104,12 @@ def _nearby_spans(store: Any, query: Query) -> list[Span]:
         return []
     sims = index.sentence_matrix @ query.vector
     rows = np.flatnonzero(sims >= float(sims.max()) - COUNT_WINDOW)
+    # "Hvor mange ... sagde de regionale topledere": the question's filters hold here as in retrieval.
+    allowed = allowed_chunk_ids(index.chunks, query.filters, index.section_titles)
     spans = []
     for row in rows.tolist():
         place = index.sentence_at(row)
-        if place is not None:
+        if place is not None and (allowed is None or place[0].id in allowed):
             chunk, start, end = place
             spans.append(Span(chunk=chunk, start=start, end=end, score=float(sims[row]),
                               vector=index.sentence_matrix[row], speaker=None))

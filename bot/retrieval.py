@@ -114,7 +114,7 @@ class ChunkMatrix:
             return found
 
 
-def _allowed(chunks: list[Chunk], filters: Filters, titles: list[str]) -> set[str] | None:
+def allowed_chunk_ids(chunks: list[Chunk], filters: Filters, titles: list[str]) -> set[str] | None:
     """Ids of chunks passing the filters; None when no filter applies or a filter would leave nothing."""
     if filters.empty:
         return None
@@ -144,7 +144,7 @@ def retrieve(store: Any, settings: Any, query: Query, k: int | None = None) -> l
     rrf_k = settings.retrieval.rrf_k
     dense_weight = settings.retrieval.dense_weight_en if query.language == "en" else settings.retrieval.dense_weight_da
     index = ChunkMatrix.of(store)
-    allowed = _allowed(index.chunks, query.filters, index.section_titles)
+    allowed = allowed_chunk_ids(index.chunks, query.filters, index.section_titles)
     by_id: dict[str, ScoredChunk] = {}
 
     if query.vector is not None and index.available:
