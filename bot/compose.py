@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.types import Citation
+from ingest.sentences import split_sentences
 from ingest.types import Chunk
 
 LEAD_MAX = 220
@@ -32,11 +33,12 @@ def _clip(text: str, limit: int = LEAD_MAX) -> str:
 
 
 def _first_sentence(text: str) -> str:
+    """The quote's opening sentence(s), at least 40 characters; the Danish-aware splitter keeps "8. november",
+    "bl.a." and the like inside their sentence (a plain ". " search would cut the lead at "fra 8.")."""
     flat = " ".join(text.split()).strip("“”\" ")
-    for mark in (". ", "? ", "! "):
-        at = flat.find(mark)
-        if 40 <= at:
-            return flat[: at + 1]
+    for _, end in split_sentences(flat):
+        if end >= 40:
+            return flat[:end]
     return flat
 
 
