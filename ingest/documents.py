@@ -5,7 +5,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ingest.types import Quote, Section
+from ingest.types import Quote, Section, page_at
 
 
 @dataclass
@@ -23,12 +23,7 @@ class StoredDocument:
     quotes: list[Quote] = field(default_factory=list)
 
     def page_at(self, offset: int) -> int | None:
-        page: int | None = None
-        for start, number in self.page_starts:
-            if start > offset:
-                break
-            page = number
-        return page
+        return page_at(self.page_starts, offset)
 
     def to_json(self) -> dict:
         return asdict(self)

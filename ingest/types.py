@@ -24,6 +24,16 @@ class RawDocument:
     kind: str  # "pdf" | "txt" | "md"
 
 
+def page_at(page_starts: list[tuple[int, int | None]], offset: int) -> int | None:
+    """Page number holding character `offset`, given (start offset, page number) pairs in text order."""
+    page: int | None = None
+    for start, number in page_starts:
+        if start > offset:
+            break
+        page = number
+    return page
+
+
 @dataclass
 class CleanDocument:
     """Cleaned text plus where each page starts in it (character offsets into `text`)."""
@@ -34,12 +44,7 @@ class CleanDocument:
 
     def page_at(self, offset: int) -> int | None:
         """Page number holding character `offset`, or None where the source gives none."""
-        page: int | None = None
-        for start, number in self.page_starts:
-            if start > offset:
-                break
-            page = number
-        return page
+        return page_at(self.page_starts, offset)
 
 
 @dataclass(frozen=True)
