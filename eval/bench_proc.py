@@ -129,6 +129,14 @@ class ServeProcess:
     def peak_rss_mb(self) -> float | None:
         return proc_status_mb(self.proc.pid, "VmHWM") if self.proc else None
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system, all threads) the server has used so far; 0.0 when gone."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError, AttributeError):
+            return 0.0
+
     def log_text(self) -> str:
         try:
             return self.log_path.read_text(errors="replace")

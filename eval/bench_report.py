@@ -30,6 +30,8 @@ TARGETS: dict[str, tuple[str, str, float | None, str]] = {
     "load.50.p95_ms": ("50 concurrent users: p95", "ms", 1000.0, "<="),
     "load.50.errors": ("50 concurrent users: errors", "", 0, "=="),
     "load.50.throughput_rps": ("50 concurrent users: throughput", "req/s", None, "<="),
+    "load.50.server_cores": ("50 concurrent users: CPU cores the server used", "", None, "<="),
+    "load.50.loadavg_1min": ("50 concurrent users: machine load average (1 min) before, after", "", None, "<="),
     "serve.peak_rss_mb": ("`serve` peak RSS (VmHWM) after the load", "MB", 600.0, "<="),
 }
 

@@ -1,6 +1,7 @@
 """Server benchmarks: `rapportbot serve` start to healthy, 1/10/50 concurrent users on loopback, peak RSS."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,13 @@ def bench_serve(store: Path, work: Path, user_counts: tuple[int, ...], per_user:
             # Bounded: at most users x per_user requests and 10 minutes per level.
             level = questions[offset:offset + users * per_user]
             offset += users * per_user
+            cpu_before, load_before = server.cpu_s(), os.getloadavg()[0]
             load = run_load_sync(server.url, level, users, per_user, request_timeout_s=60, total_timeout_s=600)
-            results["load"][str(users)] = {**load.summary(), "per_user": per_user}
+            cpu_used = server.cpu_s() - cpu_before
+            # Cores the server used and the machine's load: on shared cores, the load explains the figures.
+            results["load"][str(users)] = {**load.summary(), "per_user": per_user,
+                                           "server_cores": round(cpu_used / load.wall_s, 2) if load.wall_s else None,
+                                           "loadavg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
         peak = server.peak_rss_mb()
         traceback_in_log = "Traceback" in server.log_text()
     return {"healthy_s": healthy_s, "idle_rss_mb": None if idle_rss is None else round(idle_rss, 1),
