@@ -45,7 +45,8 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
             return AnswerService(settings)
 
     holder = ServiceHolder(service_factory)
-    metrics = Metrics()
+    metrics = Metrics(lambda: getattr(getattr(getattr(holder.peek(), "store", None), "embeddings", None),
+                                      "query_batcher", None))
     feedback = FeedbackStore(feedback_path or server.feedback_db)
     password_check = PasswordCheck(load_users(server.auth_file)) if server.auth_file else None
 

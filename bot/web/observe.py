@@ -9,9 +9,10 @@ import json
 import logging
 import time
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
 
 from bot.types import Answer
 
@@ -32,9 +33,26 @@ def route_label(path: str) -> str:
     return "page"
 
 
+class QueryBatching:
+    """The query batcher's counts at scrape time: embedded / calls is the mean batch under load."""
+
+    def __init__(self, batcher_of: Callable[[], Any]) -> None:
+        self._batcher_of = batcher_of
+
+    def collect(self):
+        batcher = self._batcher_of()
+        calls = CounterMetricFamily("rapportbot_query_embed_calls", "e5 calls that embedded questions (one per batch)")
+        texts = CounterMetricFamily("rapportbot_query_embeddings", "Questions embedded by those calls")
+        calls.add_metric([], getattr(batcher, "calls", 0))
+        texts.add_metric([], getattr(batcher, "embedded", 0))
+        return [calls, texts]
+
+
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, query_batcher: Callable[[], Any] = lambda: None) -> None:
+        """`query_batcher()`: the loaded store's query batcher, or None (no store yet, no dense search)."""
         self.registry = CollectorRegistry()
+        self.registry.register(QueryBatching(query_batcher))
         self.requests = Counter("rapportbot_http_requests", "HTTP requests by route and status class",
                                 ["route", "status"], registry=self.registry)
         self.latency = Histogram("rapportbot_http_request_seconds", "HTTP request latency (whole response)",
