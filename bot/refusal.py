@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from bot.asks import Asks, holds
+from bot.cognates import cognate_evidence
 from bot.extractive import Span, lexical_overlap, term_weights
 from bot.retrieval import ChunkMatrix, Query, ScoredChunk, embed
 from bot.terms import content_terms, subject_words, tokens
@@ -44,6 +45,8 @@ KIND_SPANS = 8  # how many of the best spans may hold the asked-for kind (Danish
 KIND_SPANS_EN = 3  # English: no word overlap to check, so the span must be among the very best
 CLOSE_EN = 0.85  # English: a best sentence this close is an answer, peak or not
 MIN_PEAK_EN = 3.0  # English: z-score of the best sentence's cosine among all the report's sentences
+STRONG_PEAK_EN = 4.0  # English: a peak this clear needs no lexical evidence (bot/cognates.py)
+MIN_COGNATE_EN = 0.75  # English: below this, no subject word has a Danish relative in the report
 SUBJECT_SENTENCES = 5  # English kind check: the report sentences closest to the subject alone that may hold it
 COVERAGE_CHUNKS = 12  # all chunks the extractive pool holds
 
@@ -51,7 +54,7 @@ COVERAGE_CHUNKS = 12  # all chunks the extractive pool holds
 @dataclass(frozen=True)
 class Verdict:
     refused: bool
-    reason: str  # "far" | "task" | "kind" | "subject" | "flat" | "flat subject" | "" (answered)
+    reason: str  # "far" | "task" | "kind" | "subject" | "flat" | "flat subject" | "foreign" | "" (answered)
     best_cosine: float
     coverage: float
     peak: float | None = None
@@ -100,6 +103,12 @@ def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: 
         subject_peak = _subject_peak(store, query)
         if subject_peak is not None and subject_peak < MIN_PEAK_EN:
             return verdict("flat subject")
+        if best_cosine < CLOSE_EN and (peak is None or peak < STRONG_PEAK_EN):
+            # Neither close nor clearly peaked: then some word of the subject must have a Danish relative in
+            # the report ("culture" / "nulfejlskultur"); "sourdough bread" or "the Eiffel Tower" has none.
+            cognate = cognate_evidence(store, subject_words(query.text))
+            if cognate is not None and cognate < MIN_COGNATE_EN:
+                return verdict("foreign")
     elif terms and coverage < MIN_COVERAGE and not quantified:  # a quantified count noun is the subject
         return verdict("subject")
     return verdict("")
