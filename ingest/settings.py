@@ -124,7 +124,7 @@ class ServerSettings(_Group):
     max_question_chars: int = Field(2000, ge=10, validation_alias=_env("RAPPORTBOT_MAX_QUESTION_CHARS"),
                                     description="Longer questions are refused with a 4xx / a clear message.")
     request_threads: int = Field(0, ge=0, le=1000, validation_alias=_env("RAPPORTBOT_REQUEST_THREADS"),
-                                 description="API requests answered at once (the rest wait in line); 0: 8 without an LLM (CPU-bound, so fewer threads keep the slowest answers fast), 64 with one (threads mostly wait on the model).")
+                                 description="API requests answered at once (the rest wait in line); 0: 16 without an LLM (CPU-bound: more threads only share the cores more thinly), 64 with one (threads mostly wait on the model).")
 
     @field_validator("allowed_origins", "api_tokens", mode="before")
     @classmethod

@@ -16,7 +16,7 @@ from tests.bot.web.conftest import free_port
 
 def test_default_pool_depends_on_the_mode_and_the_setting_wins() -> None:
     settings = Settings()
-    assert request_threads(settings, llm=False) == 8
+    assert request_threads(settings, llm=False) == 16
     assert request_threads(settings, llm=True) == 64
     chosen = settings.model_copy(update={"server": ServerSettings(request_threads=3)})
     assert request_threads(chosen, llm=False) == 3 and request_threads(chosen, llm=True) == 3
