@@ -47,6 +47,7 @@ CLOSE_EN = 0.85  # English: a best sentence this close is an answer, peak or not
 MIN_PEAK_EN = 3.0  # English: z-score of the best sentence's cosine among all the report's sentences
 STRONG_PEAK_EN = 4.0  # English: a peak this clear needs no lexical evidence (bot/cognates.py)
 MIN_COGNATE_EN = 0.75  # English: below this, no subject word has a Danish relative in the report
+MIN_PEAK_COGNATE_EN = 2.4  # English: a lower peak passes when a subject word has a Danish relative
 SUBJECT_SENTENCES = 5  # English kind check: the report sentences closest to the subject alone that may hold it
 COVERAGE_CHUNKS = 12  # all chunks the extractive pool holds
 
@@ -97,7 +98,11 @@ def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: 
             return verdict("kind")
     if english:
         if best_cosine < CLOSE_EN and peak is not None and peak < MIN_PEAK_EN:
-            return verdict("flat")
+            # A question in the report's own terms ("culture" / "nulfejlskultur") may meet a flatter field:
+            # the Danish text says it in its own way.
+            cognate = cognate_evidence(store, subject_words(query.text))
+            if peak < MIN_PEAK_COGNATE_EN or cognate is None or cognate < MIN_COGNATE_EN:
+                return verdict("flat")
         # No closeness exemption here: the frame ("what do the top leaders think about ...") is exactly what
         # lifts an off-subject question's best cosine over CLOSE_EN.
         subject_peak = _subject_peak(store, query)

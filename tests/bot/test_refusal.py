@@ -43,7 +43,7 @@ def _assert_refused(answer, language: str) -> None:
 
 
 @pytest.mark.parametrize("question", [q for q in _lines("out_of_scope.txt")
-                                      if not q.startswith(("How do I bake", "What is the boiling"))])
+                                      if not q.startswith("What is the boiling")])
 def test_clearly_out_of_scope_questions_are_refused(service, question):
     answer = service.ask(question)
     _assert_refused(answer, answer.language)
@@ -51,10 +51,44 @@ def test_clearly_out_of_scope_questions_are_refused(service, question):
 
 def test_english_out_of_scope_known_limit(service):
     """Everyday English questions share no words with the Danish text and can reach e5 cosines like real
-    questions ("How do I bake sourdough bread?"): over all clearly out-of-scope questions at most two get
-    through (a documented limit of the extractive mode; the LLM path refuses them)."""
+    questions: over all clearly out-of-scope questions at most one gets through ("What is the boiling point
+    of water?": "point" is a Danish word too; a documented limit of the extractive mode; the LLM path refuses
+    them)."""
     missed = [q for q in _lines("out_of_scope.txt") if not service.ask(q).refused]
-    assert len(missed) <= 2, missed
+    assert len(missed) <= 1, missed
+
+
+@pytest.mark.parametrize("question", [
+    "How do I bake sourdough bread?", "How tall is the Eiffel Tower?", "How do I reset my password?",
+    "What are the symptoms of diabetes?", "How do I file my tax return?",
+])
+def test_english_questions_without_a_danish_relative_are_refused(service, question):
+    """Neither close nor clearly peaked, and no subject word has a relative among the report's words."""
+    answer = service.ask(question)
+    _assert_refused(answer, "en")
+
+
+def test_cognates_bridge_english_to_the_report(service):
+    from bot.cognates import Vocabulary, cognate_evidence
+
+    vocabulary = Vocabulary.of(service.store)
+    for english in ("technology", "bureaucratic", "drones", "culture", "intelligence", "experiment"):
+        assert vocabulary.cognate(english) >= 0.75, english  # teknologi, bureaukrati, droner, kultur, ...
+    for english in ("sourdough", "password", "photosynthesis", "eiffel", "diabetes"):
+        assert vocabulary.cognate(english) < 0.6, english
+    assert cognate_evidence(service.store, "tall eiffel tower") < 0.75
+    assert cognate_evidence(service.store, "day to day") is None  # no word long enough to judge
+
+
+@pytest.mark.parametrize("question", [
+    # Flatter than most, but in the report's own terms (kultur, eksperiment, design).
+    "Is the zero-error culture still a problem?",
+    "What do the leaders think of the free municipality experiment?",
+    "Do the leaders use design methods?",
+])
+def test_flatter_english_questions_in_the_reports_terms_are_answered(service, question):
+    answer = service.ask(question)
+    assert not answer.refused and answer.citations
 
 
 def test_near_misses_are_mostly_refused(service):
