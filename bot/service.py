@@ -76,10 +76,12 @@ class AnswerService:
 
     @staticmethod
     def _warm(store: Any) -> None:
+        from bot.cognates import Vocabulary
         from bot.extractive import term_weights
 
         warm_up()
         term_weights(store)
+        Vocabulary.of(store)  # the English cognate index (bot/cognates.py), built once per store version
         store.embed_query("opvarmning")
 
     @property
