@@ -17,7 +17,12 @@ of which refuses:
      is how far the best sentence's cosine stands out among all the report's sentences (a z-score): a
      question the report speaks to has a peak, one it does not meets a flat field. The same holds for the
      question's subject alone, without its frame ("what do the leaders say about ..."): the frame meets
-     the whole report halfway and can lift a question about the weather over the first check.
+     the whole report halfway and can lift a question about the weather over the first check. A flatter
+     question (z 2.4-3.0) still passes when one of its subject words has a Danish relative in the report
+     (bot/cognates.py: "culture" / "nulfejlskultur", "experiment" / "eksperiment");
+  5. foreign (English): a question neither close (cosine < 0.85) nor clearly peaked (z < 4.0) must have a
+     subject word with a Danish relative in the report; "sourdough bread", "the Eiffel Tower", "my password"
+     have none, and e5 alone puts them as near the report as many real questions.
 (An earlier check on the question's cosine with the report's mean vector was dropped: short in-scope
 English questions, "Which four dimensions does the New Synthesis have?", scored as low as off-topic ones.)
 A request to write a poem, a song or a story is refused as such (the report answers questions, it does not
