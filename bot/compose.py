@@ -59,12 +59,16 @@ def make_citation(store: Any, n: int, chunk: Chunk, start: int, end: int, speake
                     chunk_id=chunk.id, text=chunk.text, start=start, doc_id=chunk.doc_id, nearest=nearest)
 
 
+def in_quote_marks(text: str) -> str:
+    """`text` inside “ ”, unless the quote is itself an interview quote that already opens with its marks."""
+    return text if text.startswith(("“", "\"", "”", "„", "»")) else f"“{text}”"
+
+
 def quote_lines(citations: list[Citation]) -> str:
     lines = []
     for c in citations:
         body = " ".join(c.quote.split())
-        if not body.startswith(("“", "\"", "”")):
-            body = f"“{body}”"
+        body = in_quote_marks(body)
         lines.append(f"[{c.n}] {body}")
     return "\n".join(lines)
 

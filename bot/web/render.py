@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 
+from bot.compose import in_quote_marks
 from bot.types import Answer, Citation
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
@@ -96,7 +97,7 @@ def answer_html(answer: Answer, turn: int | None = None) -> str:
                     if turn is not None else "")
             parts.append(
                 f'<li class="rb-cite-item"><details class="rb-cite"><summary><span class="rb-n">{c.n}</span>'
-                f'<span class="rb-quote">“{_flowing(c.quote).strip()}”</span>{tag}'
+                f'<span class="rb-quote">{in_quote_marks(_flowing(c.quote).strip())}</span>{tag}'
                 f'<span class="rb-src">{escape(source_line(c, answer.language))}</span></summary>'
                 f'<div class="rb-passage">{passage_html(c)}</div>{link}</details></li>')
         parts.append("</ol>")
@@ -118,7 +119,7 @@ def citations_markdown(answer: Answer) -> str:
     lines = []
     for c in answer.citations:
         quote = " ".join(c.quote.split())  # the report's line breaks would break the Markdown line
-        lines.append(f"[{c.n}] “{quote}” — {source_line(c, answer.language)}")
+        lines.append(f"[{c.n}] {in_quote_marks(quote)} — {source_line(c, answer.language)}")
     return "\n".join(lines)
 
 

@@ -21,3 +21,10 @@ def test_lead_keeps_abbreviations_and_is_in_the_question_language() -> None:
     assert lead.startswith("According to the report")
     assert "bl.a. et styrket samarbejde med borgere, virksomheder og civilsamfund." in lead
     assert "Mere tekst" not in lead
+
+
+def test_an_interview_quote_keeps_its_own_quote_marks_once() -> None:
+    from bot.compose import in_quote_marks
+
+    assert in_quote_marks("“Det fylder SLET ikke på direktionsniveau.”") == "“Det fylder SLET ikke på direktionsniveau.”"
+    assert in_quote_marks("Radikal innovation kræver ledelse.") == "“Radikal innovation kræver ledelse.”"
