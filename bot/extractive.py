@@ -68,8 +68,17 @@ class TermWeights:
                 vocabulary.setdefault(word, set()).add(i)
         self.vocabulary = vocabulary
         self._idf: dict[str, float] = {}
+        self._df: dict[str, int] = {}
 
     def document_frequency(self, term: str) -> int:
+        # Memoised: the compound-aware count scans the whole vocabulary, and question terms recur.
+        if term not in self._df:
+            if len(self._df) > 50_000:
+                self._df.clear()
+            self._df[term] = self._count_chunks(term)
+        return self._df[term]
+
+    def _count_chunks(self, term: str) -> int:
         if term in self.vocabulary and (len(term) < 5 or term.isdigit()):
             return len(self.vocabulary[term])
         hits: set[int] = set(self.vocabulary.get(term, ()))

@@ -77,6 +77,7 @@ def content_terms(text: str) -> list[str]:
     return seen
 
 
+@lru_cache(maxsize=16384)  # the report's sentences recur in every answer; stemming them again cost ~15% of an ask
 def stem_set(text: str) -> frozenset[str]:
     """Stems of every word of a passage (stop words included: cheap, and harmless for matching)."""
     return frozenset(stem(t) for t in tokens(text))
