@@ -30,7 +30,9 @@ class ReportReader:
     def __init__(self, doc_id: str, title: str, text: str, sections: list[Any]) -> None:
         self.doc_id, self.title, self.text = doc_id, title, text
         self.sections = [s for s in sections if s.end > s.start]
-        paragraphs = _paragraphs(text)
+        # A heading printed on the first line(s) of a paragraph becomes a block of its own, so it shows as one.
+        heading_spans = {tuple(h) for h in (getattr(s, "heading", None) for s in self.sections) if h}
+        paragraphs = _split_at(_paragraphs(text), sorted({p for span in heading_spans for p in span}), text)
         starts = [start for start, _ in paragraphs]
         anchors: dict[int, list[int]] = {}
         for i, section in enumerate(self.sections):
@@ -45,7 +47,9 @@ class ReportReader:
             level = None
             for i in anchors.get(at, []):
                 # A paragraph that is just the section title is shown as a heading.
-                if _same_title(text[start:end], self.sections[i].title):
+                heading = getattr(self.sections[i], "heading", None)
+                if _same_title(text[start:end], self.sections[i].title) or (
+                        heading and _trimmed(text, *heading) == (start, end)):
                     level = min(max(int(self.sections[i].level), 1), 4) + 1
             self.blocks.append(_Block(start, end, level, ids))
 
@@ -114,6 +118,26 @@ def _paragraphs(text: str) -> list[tuple[int, int]]:
     if text[pos:].strip():
         spans.append((pos, len(text)))
     return spans
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _split_at(spans: list[tuple[int, int]], cuts: list[int], text: str) -> list[tuple[int, int]]:
+    """`spans` cut at every offset in `cuts` that falls inside one, without empty or blank pieces."""
+    out = []
+    for start, end in spans:
+        inner = [c for c in cuts if start < c < end]
+        for a, b in zip([start, *inner], [*inner, end]):
+            a, b = _trimmed(text, a, b)
+            if b > a:
+                out.append((a, b))
+    return out
 
 
 def _same_title(paragraph: str, title: str) -> bool:

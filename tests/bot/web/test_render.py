@@ -65,3 +65,16 @@ def test_lines_that_only_repeat_a_citation_are_not_shown_twice():
     assert md.count("samtaler med 24 udvalgte topledere") == 1
     assert "[7] “no such”" in md  # not a citation of this answer: kept
     assert answer_html(answer).count("samtaler med 24 udvalgte topledere") == 2  # summary + marked passage
+
+
+def test_reader_shows_a_heading_that_opens_its_paragraph_as_a_heading():
+    # PDF text often runs a heading straight into its first paragraph, with no blank line between.
+    text = "Bag om analysen\nSådan er analysen lavet\nAnalysen baserer sig på samtaler med 24 topledere.\n\nMere tekst."
+    body_start = text.index("Analysen baserer")
+    heading = (text.index("Sådan"), body_start - 1)
+    sections = [Section("Sådan er analysen lavet", ("Bag om analysen", "Sådan er analysen lavet"),
+                        heading[0], len(text), 2, heading)]
+    reader = ReportReader("doc", "Rapporten", text, sections)
+    html = reader.render(body_start, body_start + 20)
+    assert '<h3 class="rb-h">Sådan er analysen lavet</h3>' in html
+    assert '<mark class="rb-hl" id="rb-hl">Analysen baserer sig</mark>' in html
