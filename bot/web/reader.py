@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.web.render import escape
+from ingest.lines import strip_span
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
@@ -49,7 +50,7 @@ class ReportReader:
                 # A paragraph that is just the section title is shown as a heading.
                 heading = getattr(self.sections[i], "heading", None)
                 if _same_title(text[start:end], self.sections[i].title) or (
-                        heading and _trimmed(text, *heading) == (start, end)):
+                        heading and strip_span(text, *heading) == (start, end)):
                     level = min(max(int(self.sections[i].level), 1), 4) + 1
             self.blocks.append(_Block(start, end, level, ids))
 
@@ -120,21 +121,13 @@ def _paragraphs(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
 def _split_at(spans: list[tuple[int, int]], cuts: list[int], text: str) -> list[tuple[int, int]]:
     """`spans` cut at every offset in `cuts` that falls inside one, without empty or blank pieces."""
     out = []
     for start, end in spans:
         inner = [c for c in cuts if start < c < end]
         for a, b in zip([start, *inner], [*inner, end]):
-            a, b = _trimmed(text, a, b)
+            a, b = strip_span(text, a, b)
             if b > a:
                 out.append((a, b))
     return out
