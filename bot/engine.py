@@ -12,6 +12,7 @@ from bot.filters import filters_for
 from bot.followup import ResolvedQuestion, resolve_followup
 from bot.language import detect_language, language_scores
 from bot.lists import MAX_ITEMS, structured_list
+from bot.overview import is_about_the_report, report_titles
 from bot.prompts import refusal_phrase
 from bot.refusal import Verdict, judge
 from bot.retrieval import Query, ScoredChunk, embed, retrieve
@@ -59,6 +60,9 @@ def prepare(store: Any, settings: Any, question: str, history: list[dict] | None
         # The LLM rewrote the follow-up as a standalone question: retrieve for that.
         resolved = ResolvedQuestion(text=condensed.strip(), focus=question,
                                     previous=resolved.previous or condensed.strip())
+    if is_about_the_report(resolved.focus):
+        resolved = ResolvedQuestion(text=f"{resolved.text} {report_titles(store)}", focus=resolved.focus,
+                                    previous=resolved.previous)
     language = question_language(resolved)
     query = Query(text=resolved.text, language=language, filters=filters_for(resolved.focus, resolved.previous))
     query.vector = embed(store, resolved.text)

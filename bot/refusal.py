@@ -85,6 +85,10 @@ def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: 
     def verdict(reason: str) -> Verdict:
         return Verdict(bool(reason), reason, best_cosine, coverage, peak)
 
+    if not terms:
+        # Nothing but function words and punctuation ("?", "* * *", "$(rm -rf /)"): no subject to look up, so
+        # whatever retrieval returns would be unrelated.
+        return verdict("empty")
     if query.vector is not None and best_cosine < (FAR_EN if english else FAR):
         return verdict("far")
     if _CREATIVE_TASK.search(query.text):

@@ -167,3 +167,9 @@ def test_near_misses_and_tasks_are_refused(service, question):
 def test_short_english_and_speaker_narrative_questions_are_answered(service, question):
     answer = service.ask(question)
     assert not answer.refused and answer.citations
+
+
+@pytest.mark.parametrize("question", ["?", "* * *", "$(rm -rf /)", "Hvad er det?"])
+def test_a_question_without_a_subject_is_refused(service, question: str) -> None:
+    answer = service.ask(question)
+    assert answer.refused, (question, answer.answer)
