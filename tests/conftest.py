@@ -10,8 +10,11 @@ import hashlib
 import os
 import shutil
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+
+from tests.bot.fake_openai import FakeOpenAI
 
 from ingest.settings import BUNDLED_REPORT, PROJECT_ROOT, Settings, StoreSettings
 
@@ -62,3 +65,19 @@ def store_settings(built_store: Path) -> Settings:
     from ingest.settings import LLMSettings
 
     return make_settings(built_store, llm=LLMSettings(provider="none"))
+
+
+@pytest.fixture(scope="session")
+def _fake_openai_server() -> "Iterator[FakeOpenAI]":
+    """One local OpenAI-compatible server (tests/bot/fake_openai.py) for every LLM test of the session."""
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_openai(_fake_openai_server: FakeOpenAI) -> "Iterator[FakeOpenAI]":
+    """The running fake server with an empty script and request log; script replies with `.script(...)`."""
+    _fake_openai_server.reset()
+    yield _fake_openai_server
+    _fake_openai_server.reset()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 import pytest
-from fake_openai import FakeOpenAI, Reply, closed_port_url
+from tests.bot.fake_openai import FakeOpenAI, Reply, closed_port_url
 
 from bot.llm import LLMAnswerer, LLMFailure, LLMResult
 from bot.prompts import refusal_phrase

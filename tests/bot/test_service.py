@@ -8,7 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from fake_openai import FakeOpenAI, Reply
+from tests.bot.fake_openai import FakeOpenAI, Reply
 
 from bot.service import AnswerService, clean_question
 from bot.types import Answer

@@ -1,18 +1,13 @@
 """Fixtures for the eval tests: one real AnswerService over the shared store, a loopback HTTP server that
-serves its answers on POST /api/ask, and the local OpenAI-compatible server from tests/bot/fake_openai.py."""
+serves its answers on POST /api/ask."""
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bot"))
-from fake_openai import FakeOpenAI  # noqa: E402  (tests/bot/fake_openai.py, shared with the bot tests)
 
 
 @pytest.fixture(scope="session")
@@ -21,20 +16,6 @@ def eval_service(store_settings) -> Any:
     from bot.service import AnswerService
 
     return AnswerService(store_settings)
-
-
-@pytest.fixture(scope="session")
-def fake_llm() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def fresh_fake_llm(fake_llm: FakeOpenAI) -> Iterator[FakeOpenAI]:
-    fake_llm.reset()
-    yield fake_llm
-    fake_llm.reset()
 
 
 class AskServer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fake_openai import Reply
+from tests.bot.fake_openai import Reply
 
 from eval.evaluate import evaluate
 from eval.judge import LLMJudge
@@ -24,25 +24,25 @@ def claims(*supported: bool) -> Reply:
     return Reply.text(json.dumps({"claims": [{"claim": f"c{i}", "supported": s} for i, s in enumerate(supported)]}))
 
 
-def test_faithfulness_is_the_share_of_supported_claims(fresh_fake_llm, store_settings, eval_service):
+def test_faithfulness_is_the_share_of_supported_claims(fake_openai, store_settings, eval_service):
     answer = eval_service.ask(QUESTION.question)
-    fresh_fake_llm.script(claims(True, True, False), Reply.text('```json\n{"verdict": "partial", "reason": "x"}\n```'))
-    scores = LLMJudge(judge_settings(store_settings, fresh_fake_llm))(QUESTION, answer)
+    fake_openai.script(claims(True, True, False), Reply.text('```json\n{"verdict": "partial", "reason": "x"}\n```'))
+    scores = LLMJudge(judge_settings(store_settings, fake_openai))(QUESTION, answer)
     assert scores == {"faithfulness": 0.6667, "correctness": 0.5}
-    faith_prompt = fresh_fake_llm.requests[0]["messages"][-1]["content"]
+    faith_prompt = fake_openai.requests[0]["messages"][-1]["content"]
     assert answer.citations and all(c.quote in faith_prompt for c in answer.citations)
-    assert "Cirka 30 minutter." in fresh_fake_llm.requests[1]["messages"][-1]["content"]
+    assert "Cirka 30 minutter." in fake_openai.requests[1]["messages"][-1]["content"]
 
 
-def test_judge_failures_leave_scores_empty(fresh_fake_llm, store_settings, eval_service):
+def test_judge_failures_leave_scores_empty(fake_openai, store_settings, eval_service):
     answer = eval_service.ask(QUESTION.question)
-    fresh_fake_llm.script(Reply.garbage(), Reply.error(500))
-    judge = LLMJudge(judge_settings(store_settings, fresh_fake_llm))
+    fake_openai.script(Reply.garbage(), Reply.error(500))
+    judge = LLMJudge(judge_settings(store_settings, fake_openai))
     assert judge(QUESTION, answer) == {"faithfulness": None, "correctness": None}
     assert judge.failures == 2
 
 
-def test_eval_run_with_judge_reports_the_means(fresh_fake_llm, store_settings, eval_service, tmp_path):
+def test_eval_run_with_judge_reports_the_means(fake_openai, store_settings, eval_service, tmp_path):
     other = QUESTION.model_copy(update={"id": "k", "question": "Who came up with the New Synthesis framework?",
                                         "lang": "en", "evidence": ["Jocelyne Bourgon er ophavskvinde"],
                                         "must_mention": ["bourgon"], "gold_answer": "Jocelyne Bourgon"})
@@ -54,12 +54,12 @@ def test_eval_run_with_judge_reports_the_means(fresh_fake_llm, store_settings, e
     answered = [q for q in (QUESTION, other) if not eval_service.ask(q.question).refused]
     assert answered, "the engine refused both answerable questions"
     for faith, verdict, _, _ in replies[:len(answered)]:
-        fresh_fake_llm.script(faith, verdict)
+        fake_openai.script(faith, verdict)
     used = replies[:len(answered)]
     summary = evaluate(store_settings, path, tmp_path / "run", baseline=None, progress=False, service=eval_service,
-                       judge_settings=judge_settings(store_settings, fresh_fake_llm))
+                       judge_settings=judge_settings(store_settings, fake_openai))
     assert summary["run"]["judge"] is True and summary["run"]["judge_failures"] == 0
     assert summary["metrics"]["all"]["faithfulness"] == sum(u[2] for u in used) / len(used)
     assert summary["metrics"]["all"]["correctness"] == sum(u[3] for u in used) / len(used)
-    assert len(fresh_fake_llm.requests) == 2 * len(answered)
+    assert len(fake_openai.requests) == 2 * len(answered)
     assert "## LLM judge" in (tmp_path / "run" / "report.md").read_text(encoding="utf-8")

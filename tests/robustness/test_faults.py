@@ -39,10 +39,10 @@ def llm_settings(base: Settings, base_url: str) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def fake_llm() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI().start()
-    yield server
-    server.stop()
+def fake_llm(_fake_openai_server: FakeOpenAI) -> Iterator[FakeOpenAI]:
+    """The session's fake server; its scripted faults are cleared for whoever uses it next."""
+    yield _fake_openai_server
+    _fake_openai_server.reset()
 
 
 @pytest.fixture(scope="module")

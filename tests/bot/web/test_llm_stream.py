@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from fake_openai import Reply
+from tests.bot.fake_openai import Reply
 
 from ingest.settings import LLMSettings
 
