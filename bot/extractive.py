@@ -26,6 +26,7 @@ from ingest.types import Chunk
 
 LEXICAL_WEIGHT = 0.08  # weight of IDF-weighted term coverage next to the cosine (e5 cosines span ~0.75-0.92)
 NARRATIVE_PENALTY = 0.03  # a narrative sentence about the asked-for speakers, next to their own quotes
+BARE_PENALTY = 0.05  # a sentence that is only a web or mail address, for a question that asks for none
 KIND_BONUS = 0.03  # the sentence holds what is asked for (a number, an amount, a date, a name)
 RANK_PRIOR = 0.02  # the best-retrieved chunk's sentences get this much more than the last one's
 CHUNKS_SCANNED = 10
@@ -150,11 +151,15 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
         speaker_words = stem_set(query.filters.speaker + " topledere ledere")
         terms = [t for t in terms if not term_matches(t, speaker_words)] or terms
     weights = term_weights(store)
+    wants_address = bool(_ASKS_ADDRESS.search(query.text))
     spans: list[Span] = []
     scanned = hits[:CHUNKS_SCANNED]
     for rank, hit in enumerate(scanned):
         chunk = hit.chunk
+        headings = _heading_lines(chunk)
         sentences = [(s, e) for s, e in chunk.sentences if chunk.text[s:e].strip()] or [(0, len(chunk.text))]
+        if all(_folded(chunk.text[s:e]) in headings for s, e in sentences):
+            continue
         vectors = store.sentence_vectors(chunk.id) if query.vector is not None else None
         if vectors is not None and len(vectors) != len(chunk.sentences):
             vectors = None
@@ -168,6 +173,8 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
             score = cosine + LEXICAL_WEIGHT * lexical_overlap(terms, weights, text) + prior
             if asks.kind and holds(asks.kind, text):
                 score += KIND_BONUS
+            if _URL.search(text):
+                score += KIND_BONUS if wants_address else (-BARE_PENALTY if _says_nothing(text) else 0.0)
             if asks.list_size and enumerated_items(text) >= asks.list_size:
                 score += KIND_BONUS  # "hvilke fire ...": a sentence that names that many things
             scores.append(score)
@@ -200,6 +207,28 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
             if span.speaker is None:
                 span.score -= NARRATIVE_PENALTY
     return spans
+
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
+_ASKS_ADDRESS = re.compile(r"\b(?:hjemmeside\w*|website|web\s*site|web|link\w*|url|adresse\w*|address\w*|"
+                           r"e-?mail\w*|mail|hashtag\w*)\b", re.IGNORECASE)
+
+
+def _says_nothing(text: str) -> bool:
+    """A web or mail address alone ("http://www.coi.dk") is close to a question that names the body, yet
+    tells nothing about it; it is an answer only when the question asks for an address."""
+    return bool(_URL.search(text)) and len(re.findall(r"[^\W\d_]{2,}", _URL.sub(" ", text))) < 3
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).strip(" .:").lower()
+
+
+def _heading_lines(chunk: Chunk) -> set[str]:
+    """The chunk's section headings. A chunk of nothing but a heading ("Bag om analysen") names a part of the
+    report and says nothing, so it is never quoted ("How much did the analysis cost?" once got "Bag om
+    analysen" as its answer); inside a chunk a heading stays, as context ("Dem har vi talt med")."""
+    return {_folded(part) for part in chunk.section.split(" > ") if part.strip()}
 
 
 _NUMBERS = re.compile(r"\d+|\b(?:en|to|tre|fire|fem|seks|syv|otte|ni|ti|elleve|tolv)\b", re.IGNORECASE)

@@ -95,12 +95,12 @@ def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: 
         return verdict("task")
     if asks.kind and not (asks.kind == "count" and quantified):
         if english:
-            held = (any(holds(asks.kind, s.text) for s in ranked[:KIND_SPANS_EN])
+            held = (any(holds(asks.kind, s.text, query.text) for s in ranked[:KIND_SPANS_EN])
                     and (asks.kind not in ("amount", "percent") or _subject_holds(store, query, asks.kind)))
         else:
             # Words the report never uses are the subject check's business; here they would only dilute.
             known = [t for t in terms if weights.document_frequency(t) > 0]
-            held = any(holds(asks.kind, s.text)
+            held = any(holds(asks.kind, s.text, query.text)
                        and (not known or lexical_overlap(known, weights, s.text) >= KIND_OVERLAP)
                        for s in ranked[:KIND_SPANS])
         if not held:

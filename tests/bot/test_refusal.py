@@ -36,6 +36,32 @@ def test_what_is_asked():
     assert holds("amount", "vi skal finde 20 mio. hvert år") and not holds("amount", "mange penge")
 
 
+def test_a_money_word_asks_for_an_amount_only_as_what_is_asked():
+    # Asked for: the money noun is what the question wants ("what was the budget ...").
+    for question in ["What was the total budget of the free municipality experiment?", "Hvad kostede analysen?",
+                     "What did the analysis cost?", "Hvad var budgettet for frikommuneforsøget?",
+                     "How big is the innovation budget?", "Hvad er prisen på en robotplæneklipper?"]:
+        assert what_is_asked(question).kind == "amount", question
+    # A topic: the question asks what was said about it.
+    for question in ["What did a state leader complain about regarding the ministries' development funding?",
+                     "Hvad siger toplederne om budgetter til innovation?", "What do the leaders say about funding?",
+                     "Hvad anbefaler Jocelyne Bourgon konkret om danske kommuners budgetter?"]:
+        assert what_is_asked(question).kind is None, question
+
+
+def test_a_name_asked_for_is_not_one_the_question_gives():
+    question = "Hvad hedder direktøren for Center for Offentlig Innovation?"
+    assert what_is_asked(question).kind == "name"
+    assert not holds("name", "Han har bedt Center for Offentlig Innovation om det.", question)
+    assert holds("name", "Direktør for Center for Offentlig Innovation er Lene Krogh.", question)
+    assert holds("name", "• Lars Hindkjær, direktør, Miljøstyrelsen", "Hvem talte de med fra Miljøstyrelsen?")
+
+
+def test_a_danish_article_is_not_a_count():
+    assert not holds("count", "Det er en stor opgave for et helt system.")
+    assert holds("count", "Blot én af de topledere, vi har kontaktet, har takket nej")
+
+
 def _assert_refused(answer, language: str) -> None:
     assert answer.refused
     assert answer.answer.startswith(refusal_phrase(language))
@@ -154,6 +180,27 @@ def test_pay_and_clock_time_kinds():
 def test_near_misses_and_tasks_are_refused(service, question):
     answer = service.ask(question)
     _assert_refused(answer, answer.language)
+
+
+@pytest.mark.parametrize("question", [
+    "What do the leaders say about funding for innovation?",
+    "What does a leader say about the price weighting in tenders?",
+    "What did a leader say about ministries' development funding?",
+])
+def test_questions_about_money_as_a_topic_are_answered(service, question):
+    # They used to be taken as asking for an amount, and refused for want of one.
+    answer = service.ask(question)
+    assert not answer.refused, answer.answer
+    assert answer.citations and not any(c.nearest for c in answer.citations)
+
+
+def test_a_heading_alone_or_a_bare_address_is_not_the_answer(service):
+    # "Bag om analysen" is a chunk of its own (a heading); "http://www.coi.dk" a line of its own.
+    for question in ["How much did the analysis cost?", "Hvad kostede analysen?", "Hvad er COI?"]:
+        answer = service.ask(question)
+        quotes = [c.quote.strip() for c in answer.citations]
+        assert "Bag om analysen" not in quotes, (question, quotes)
+        assert "http://www.coi.dk" not in quotes[:1], (question, quotes)
 
 
 @pytest.mark.parametrize("question", [
