@@ -26,7 +26,7 @@ from ingest.types import Chunk
 
 LEXICAL_WEIGHT = 0.08  # weight of IDF-weighted term coverage next to the cosine (e5 cosines span ~0.75-0.92)
 NARRATIVE_PENALTY = 0.03  # a narrative sentence about the asked-for speakers, next to their own quotes
-BARE_PENALTY = 0.05  # a sentence that is only a web or mail address, for a question that asks for none
+BARE_PENALTY = 0.05  # a bare web address or a figure's source line, for a question that asks for neither
 KIND_BONUS = 0.03  # the sentence holds what is asked for (a number, an amount, a date, a name)
 RANK_PRIOR = 0.02  # the best-retrieved chunk's sentences get this much more than the last one's
 CHUNKS_SCANNED = 10
@@ -173,6 +173,8 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
             score = cosine + LEXICAL_WEIGHT * lexical_overlap(terms, weights, text) + prior
             if asks.kind and holds(asks.kind, text):
                 score += KIND_BONUS
+            if _CAPTION.match(text) and not _ASKS_SOURCE.search(query.text):
+                score -= BARE_PENALTY
             if _URL.search(text):
                 score += KIND_BONUS if wants_address else (-BARE_PENALTY if _says_nothing(text) else 0.0)
             if asks.list_size and enumerated_items(text) >= asks.list_size:
@@ -212,6 +214,13 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
 _URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
 _ASKS_ADDRESS = re.compile(r"\b(?:hjemmeside\w*|website|web\s*site|web|link\w*|url|adresse\w*|address\w*|"
                            r"e-?mail\w*|mail|hashtag\w*)\b", re.IGNORECASE)
+
+
+# A figure's caption or source line ("Kilde: Jocelyne Bourgon – Den Nye Syntese ... (2017)") credits the figure;
+# it answers a question about the figure or its source, not "who carried out the analysis?".
+_CAPTION = re.compile(r"(?:Kilde|Kilder|Figur|Tabel|Source|Sources|Figure|Table)(?:\s+\d+)?\s*:")
+_ASKS_SOURCE = re.compile(r"\b(?:kilde\w*|source\w*|figur\w*|tabel\w*|table\w*|bog\w*|book\w*|illustration\w*)\b",
+                          re.IGNORECASE)
 
 
 def _says_nothing(text: str) -> bool:

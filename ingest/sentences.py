@@ -1,7 +1,8 @@
 """A Danish-aware sentence splitter that returns character spans, so a sentence can be quoted verbatim.
 
 A sentence ends at . ! ? or … (with any closing quote mark or bracket) followed by a space and a capital,
-digit, opening quote or bullet, and always at a blank line or a bullet. It does not end after an
+digit, opening quote or bullet, and always at a blank line, a bullet or around a figure's caption or source
+line ("Kilde: ..."). It does not end after an
 abbreviation ("bl.a.", "fx.", "f.eks.", "mv.", "dvs.", "ca.", "pct."), an initial ("J. Bourgon"), or an ordinal
 before a month ("8. November"); nor between a closing ” and its attribution "(Kommunal topleder)".
 """
@@ -23,6 +24,10 @@ _END = re.compile(r"[.!?…]+[”\"’)\]»]*(?=\s)")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 _BULLET = re.compile(r"\n[ \t]*(?=[•·▪◦])")
 _STARTS_SENTENCE = re.compile(r"[A-ZÆØÅÄÖÜÉ0-9“”\"«(\[•#–-]")
+# A figure's caption or source line ("Figur 1: Den nye syntese", "Kilde: Jocelyne Bourgon – ... (2017)") has
+# no full stop; it runs on over lines that start in lower case and ends before the next line that does not.
+_CAPTION = re.compile(r"(?m)^[ \t]*(?:Kilde|Kilder|Figur|Tabel|Source|Sources|Figure|Table)(?:[ \t]+\d+)?[ \t]*:"
+                      r"[^\n]*(?:\n[ \t]*[a-zæøå0-9(][^\n]*)*")
 
 
 def _is_boundary(text: str, end: int, match: re.Match[str]) -> bool:
@@ -61,6 +66,8 @@ def split_sentences(text: str, breaks: list[int] | tuple[int, ...] = ()) -> list
     cuts.update(b for b in breaks if 0 < b < len(text))
     cuts.update(m.start() for m in _PARAGRAPH.finditer(text) if not _runs_on(text, m))
     cuts.update(m.start() for m in _BULLET.finditer(text))
+    for caption in _CAPTION.finditer(text):
+        cuts.update((caption.start(), caption.end()))
     for match in _END.finditer(text):
         if _is_boundary(text, match.end(), match):
             cuts.add(match.end())

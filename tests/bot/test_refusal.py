@@ -201,6 +201,9 @@ def test_a_heading_alone_or_a_bare_address_is_not_the_answer(service):
         quotes = [c.quote.strip() for c in answer.citations]
         assert "Bag om analysen" not in quotes, (question, quotes)
         assert "http://www.coi.dk" not in quotes[:1], (question, quotes)
+    # A figure's source line credits the figure; it is no answer to who made the analysis.
+    answer = service.ask("Who commissioned this analysis and who actually carried it out?")
+    assert not answer.citations[0].quote.startswith("Kilde:"), answer.citations[0].quote
 
 
 @pytest.mark.parametrize("question", [

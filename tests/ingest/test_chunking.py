@@ -187,6 +187,9 @@ def test_sentence_spans_cover_the_chunk_and_keep_quotes_reachable(report):
     ("Følgende:\n• Anne, direktør\n• Bo, chef", ["Følgende:", "• Anne, direktør", "• Bo, chef"]),
     ("Åbent mellem kl. 17-22. Ledere er oppe i\n\n40’erne. Nyt afsnit\n\nher.\n\nSlut.",
      ["Åbent mellem kl. 17-22.", "Ledere er oppe i\n\n40’erne.", "Nyt afsnit\n\nher.", "Slut."]),
+    # A figure's source line has no full stop; it runs over lower-case lines and ends at the next sentence.
+    ("velfærd.\nKilde: J. Bourgon – Den Nye Syntese for offentlig\nværdiskabelse (2017)\n I det følgende ser vi.",
+     ["velfærd.", "Kilde: J. Bourgon – Den Nye Syntese for offentlig\nværdiskabelse (2017)", "I det følgende ser vi."]),
 ])
 def test_danish_sentence_splitter(text, expected):
     assert [text[s:e] for s, e in split_sentences(text)] == expected
