@@ -38,9 +38,16 @@ _ASKS = {
     "date": re.compile(r"\b(?:hvornår|hvilket\s+år|hvilken\s+dato|hvilken\s+måned|årstal|what\s+year|"
                        r"which\s+year|what\s+date|in\s+what\s+year)\b|(?:^|[,;:]\s*|\band\s+)when\b", re.I),
     "count": re.compile(r"\b(?:hvor\s+mange|antal(?:let)?|how\s+many|number\s+of)\b", re.I),
-    "name": re.compile(r"\b(?:hvem|hvad\s+hed\w*|hvad\s+hedder|what\s+is\s+the\s+name|navn\w*|name[sd]?)\b"
-                       r"|(?:^|[,;:]\s*|\band\s+)(?:who|whom)\b", re.I),
+    "name": re.compile(r"\b(?:hvad\s+hed\w*|hvad\s+hedder|what\s+is\s+the\s+name|navn\w*|name[sd]?)\b", re.I),
+    # "Who/hvem" asks for a person or a group, and a group is often no name ("politikerne", "the central
+    # level"): a sentence with a name scores a little higher, but the lack of one refuses nothing.
+    "person": re.compile(r"\bhvem\b|(?:^|[,;:]\s*|\band\s+)(?:who|whom)\b", re.I),
 }
+# "How much" asks for money only with a money word; else for a quantity ("how much has one municipality cut its
+# staffing per 1,000 inhabitants?").
+_MONEY = re.compile(r"\b(?:money|cost\w*|spen[dt]\w*|pa(?:y|id|ys)|invest\w*|budget\w*|fund\w*|price\w*|kroner|dkk|"
+                    r"kr|euros?|dollars?|salar\w*|earn\w*|wages?|penge|kost\w*|bevilling\w*|beløb\w*|løn\w*)\b", re.I)
+_HOW_MUCH = re.compile(r"\bhow\s+much\b", re.I)
 _HOLDS = {
     "percent": re.compile(r"\d\s*(?:%|pct|procent)|\bhalvdelen\b|\bhalf\b", re.I),
     "amount": re.compile(r"\d[\d.,]*\s*(?:kr\b|kroner|mio\b|mio\.|millioner|milliarder|mia\b|mia\.|mdr)|"
@@ -49,18 +56,21 @@ _HOLDS = {
     "date": re.compile(r"\b(?:1[89]\d\d|20\d\d)\b|\b(?:januar|februar|marts|april|maj|juni|juli|august|september|"
                        r"oktober|november|december|mandag\w*|tirsdag\w*|onsdag\w*|torsdag\w*|fredag\w*|lørdag\w*|"
                        r"søndag\w*)\b|\bkl\.\s*\d", re.I),
-    # A number that is not a year ("2030" in "CO2-neutralitet i 2030" counts nothing).
-    "count": re.compile(rf"(?<![\w.,])(?!(?:19|20)\d\d(?!\d))\d+|\b{_NUMBER_WORDS_ANY}\b", re.I),
+    # A number that counts something named after it ("24 udvalgte topledere", "fem regionale"): not a year
+    # ("CO2-neutralitet i 2030"), not a clock time ("åbent mellem kl. 17-22").
+    "count": re.compile(rf"(?:(?<![\w.,])(?<!kl\.\s)(?!(?:19|20)\d\d(?!\d))\d+(?:[.,]\d+)?|\b{_NUMBER_WORDS_ANY})"
+                        r"\s+[a-zæøå]", re.I),
     # A capitalised word that does not open the sentence, or an acronym: a name of a person, body or place.
     "name": re.compile(r"(?<=[^.!?:\s“\"]\s)[A-ZÆØÅ][a-zæøå]+|\b[A-ZÆØÅ]{2,}\b"),
 }
+_HOLDS["person"] = _HOLDS["name"]
 _LIST = re.compile(
     r"\b(?:hvilke|hvad\s+er\s+de|nævn|list|which|what\s+are\s+the|name\s+the|opremse?)\b", re.I)
 
 
 @dataclass(frozen=True)
 class Asks:
-    kind: str | None  # "percent" | "amount" | "date" | "count" | "name" | None (open question)
+    kind: str | None  # "percent" | "amount" | "date" | "count" | "name" | "person" | None (open question)
     list_size: int | None  # "de seks opmærksomhedspunkter" -> 6
     is_list: bool
 
@@ -77,6 +87,8 @@ def _list_size(question: str) -> int | None:
 
 def what_is_asked(question: str) -> Asks:
     kind = next((k for k, pattern in _ASKS.items() if pattern.search(question)), None)
+    if kind == "amount" and _HOW_MUCH.search(question) and not _MONEY.search(question):
+        kind = "count"
     size = _list_size(question)
     is_list = bool(size) and bool(_LIST.search(question) or re.search(r"\b(?:de|the)\s+\w+\s+\w+", question, re.I))
     if kind == "count" and size:
@@ -90,7 +102,7 @@ def holds(kind: str | None, text: str, question: str = "") -> bool:
     answered by a sentence whose only names are "Center for Offentlig Innovation"."""
     if kind is None:
         return True
-    if kind != "name" or not question:
+    if kind not in ("name", "person") or not question:
         return bool(_HOLDS[kind].search(text))
     given = {w.lower() for w in re.findall(r"[^\W\d_]+", question)}
     return any(not _is_given(m.group(0).lower(), given) for m in _HOLDS["name"].finditer(text))
@@ -100,3 +112,17 @@ def _is_given(name: str, given: set[str]) -> bool:
     # "Vejle" is given by "Vejles", "Rigspolitiet" by "rigspolitiets": same start, a short inflection apart.
     return any(name == g or (len(name) >= 4 and len(g) >= 4 and (name.startswith(g) or g.startswith(name))
                              and abs(len(name) - len(g)) <= 3) for g in given)
+
+
+_CLAUSES = re.compile(r"[?;]\s+|,\s+(?=(?:og|eller|men|and|or|but)\b)|\s+(?=(?:og|and)\s+(?:hvad|hvem|hvor\w*|hvilke\w*|"
+                      r"hvorfor|hvornår|what|who|how|which|why|when|where)\b)", re.I)
+
+
+def asking_clause(question: str, kind: str | None) -> str:
+    """The clause of a many-part question that asks for `kind` ("Hvornår blev arbejdet sat i gang, og var det
+    meningen ...?" -> "Hvornår blev arbejdet sat i gang"); the whole question when no one clause does."""
+    if kind is None:
+        return question
+    clauses = [c for c in _CLAUSES.split(question) if c and c.strip()]
+    asking = [c for c in clauses if _ASKS[kind].search(c)]
+    return asking[0] if len(clauses) > 1 and len(asking) == 1 else question
