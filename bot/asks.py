@@ -31,11 +31,18 @@ _ASKS = {
                          r"analysen|rapporten)\s+){0,3}(?:[\w'’]+\s+(?:(?:is|was|are|were|er|var)\s+)?)?"
                          r"(?:budget\w*|beløb\w*|omkostning\w*|kost(?:er|ede)|costs?|price|pris(?:en)?|funding|"
                          r"bevilling\w*)\b|"
+                         # "What is Region Nordjylland's annual innovation budget?": a copula, then a noun phrase
+                         # that ends in the money noun, with no "about"/"om" that would make it a topic.
+                         r"\b(?:what|hvad|how\s+(?:big|large|high)|hvor\s+(?:stor\w*|høj\w*))\s+(?:is|was|are|were|er|var)\s+"
+                         r"(?:(?!about\b|regarding\b|on\b|to\b|towards?\b|with\b|om\b|til\b|på\b|med\b|vedrørende\b|angående\b|omkring\b)[\w'’-]+\s+){0,5}?"
+                         r"(?:budget\w*|beløb\w*|omkostning\w*|costs?|price|pris(?:en)?|funding|bevilling\w*)\b|"
                          # Pay is an amount too: "hvor meget tjener ...", "lønnen", "salary".
                          r"hvor\s+meget\s+(?:tjener|tjente)\b|\bhvad\s+(?:er|var)\s+(?:\w+\s+){0,2}løn(?:nen)?\b|"
                          r"\b(?:what|how\s+high)\s+(?:is|was|are|were)\s+(?:\w+\s+){0,3}salar(?:y|ies)\b)", re.I),
     # English "when"/"who" ask only at the start of a clause ("... when they talk about" asks no date).
-    "date": re.compile(r"\b(?:hvornår|hvilket\s+år|hvilken\s+dato|hvilken\s+måned|årstal|what\s+year|"
+    # An age is a number of years ("hvor gammel er ...", "how old is ...").
+    "age": re.compile(r"\b(?:hvor\s+gammel|how\s+old)\b", re.I),
+    "date": re.compile(r"\b(?:hvornår|hvilke[nt]?\s+år(?:stal)?|hvilken\s+dato|hvilken\s+måned|årstal|what\s+year|"
                        r"which\s+year|what\s+date|in\s+what\s+year)\b|(?:^|[,;:]\s*|\band\s+)when\b", re.I),
     "count": re.compile(r"\b(?:hvor\s+mange|antal(?:let)?|how\s+many|number\s+of)\b", re.I),
     "name": re.compile(r"\b(?:hvad\s+hed\w*|hvad\s+hedder|what\s+is\s+the\s+name|navn\w*|name[sd]?)\b", re.I),
@@ -52,6 +59,7 @@ _HOLDS = {
     "percent": re.compile(r"\d\s*(?:%|pct|procent)|\bhalvdelen\b|\bhalf\b", re.I),
     "amount": re.compile(r"\d[\d.,]*\s*(?:kr\b|kroner|mio\b|mio\.|millioner|milliarder|mia\b|mia\.|mdr)|"
                          r"\d[\d.,]*\s*-\s*\d+\s*(?:mio|millioner)", re.I),
+    "age": re.compile(r"\b\d{1,3}\s*år\b|\b\d{1,3}-årig|\b\d{1,3}\s+years?\s+old\b", re.I),
     # A year, a month, a weekday or a clock time ("åbent mellem kl. 17-22" answers "when is it open?").
     "date": re.compile(r"\b(?:1[89]\d\d|20\d\d)\b|\b(?:januar|februar|marts|april|maj|juni|juli|august|september|"
                        r"oktober|november|december|mandag\w*|tirsdag\w*|onsdag\w*|torsdag\w*|fredag\w*|lørdag\w*|"
@@ -70,7 +78,7 @@ _LIST = re.compile(
 
 @dataclass(frozen=True)
 class Asks:
-    kind: str | None  # "percent" | "amount" | "date" | "count" | "name" | "person" | None (open question)
+    kind: str | None  # "percent" | "amount" | "age" | "date" | "count" | "name" | "person" | None (open question)
     list_size: int | None  # "de seks opmærksomhedspunkter" -> 6
     is_list: bool
 

@@ -98,7 +98,7 @@ def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: 
     if asks.kind and asks.kind != "person" and not (asks.kind == "count" and quantified):
         if english:
             held = (any(holds(asks.kind, s.text, query.text) for s in ranked[:KIND_SPANS_EN])
-                    and (asks.kind not in ("amount", "percent") or _subject_holds(store, query, asks.kind)))
+                    and (asks.kind not in ("amount", "percent", "date") or _subject_holds(store, query, asks.kind)))
         else:
             # Words the report never uses are the subject check's business; here they would only dilute. Only
             # the clause that asks for the kind counts ("Hvornår blev arbejdet sat i gang, og var det meningen

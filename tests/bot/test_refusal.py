@@ -64,6 +64,14 @@ def test_a_danish_article_is_not_a_count():
     assert not holds("count", "mål om CO2-neutralitet i 2030")  # nor does a year
 
 
+def test_ages_years_and_budgets_behind_a_copula():
+    assert what_is_asked("Hvor gammel er Jocelyne Bourgon?").kind == "age"
+    assert holds("age", "Hun er 63 år og bor i Ottawa") and not holds("age", "fire indbyrdes forbundne dimensioner")
+    assert what_is_asked("Hvilke år var hun topembedsmand?").kind == "date"
+    assert what_is_asked("What is Region Nordjylland's annual innovation budget?").kind == "amount"
+    assert what_is_asked("Hvad er toplederes holdning til budgettet?").kind is None  # a view on it: a topic
+
+
 def test_how_much_asks_for_money_only_with_a_money_word():
     assert what_is_asked("How much has one municipality cut its staffing per 1,000 inhabitants?").kind == "count"
     assert what_is_asked("How much money did the analysis cost?").kind == "amount"
@@ -197,6 +205,8 @@ def test_pay_and_clock_time_kinds():
     "What do the top leaders think about the weather in Copenhagen tomorrow?",  # the frame lifts it, not the subject
     "Write me a poem about spring.",
     "Skriv et digt om innovation.",  # a request to write, even about the report's own topic
+    "Hvor gammel er Jocelyne Bourgon?",  # she is named, her age is not given
+    "On what date does the new climate law take effect, according to the report?",  # no date near the law
 ])
 def test_near_misses_and_tasks_are_refused(service, question):
     answer = service.ask(question)
