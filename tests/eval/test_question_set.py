@@ -76,3 +76,22 @@ def test_every_evidence_is_in_a_chunk_of_the_built_store(questions, eval_service
     chunks = [fold(f"{c.section} {c.text}") for c in eval_service.store.chunks]
     lost = [(q.id, e) for q in questions for e in q.evidence if not any(fold(e) in c for c in chunks)]
     assert not lost
+
+
+INDEPENDENT = sorted((PROJECT_ROOT / "eval").glob("questions_independent_*.yaml"))
+
+
+@pytest.mark.parametrize("path", INDEPENDENT, ids=lambda p: p.name)
+def test_independent_sets_are_valid_and_their_evidence_is_in_the_report_and_the_store(path, eval_service):
+    """The sets written apart from the calibration (eval/questions_independent_*.yaml) hold to the same rules."""
+    from eval.matching import fold
+
+    questions = load_questions(path)
+    assert len(questions) >= 60 and sum(not q.answerable for q in questions) >= 15
+    assert {q.lang for q in questions} == {"da", "en"}
+    report = BUNDLED_REPORT.read_text(encoding="utf-8")
+    assert not [(q.id, e) for q in questions for e in q.evidence if _collapse(e) not in _collapse(report)]
+    assert all(contains(report, e) for q in questions for e in q.evidence)
+    chunks = [fold(f"{c.section} {c.text}") for c in eval_service.store.chunks]
+    assert not [(q.id, e) for q in questions for e in q.evidence if not any(fold(e) in c for c in chunks)]
+    assert all(q.evidence for q in questions if q.answerable)
