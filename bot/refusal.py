@@ -112,24 +112,25 @@ def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: 
         if not held:
             return verdict("kind")
     if english:
+        # Lexical evidence across the languages: a subject word with a Danish relative in the report, or a
+        # number of the question's ("per 1,000 inhabitants") that the best chunks print too.
+        cognate = cognate_evidence(store, subject_words(query.text))
+        if _shares_a_number(query.text, top_text):
+            cognate = 1.0
         if best_cosine < CLOSE_EN and peak is not None and peak < MIN_PEAK_EN:
             # A question in the report's own terms ("culture" / "nulfejlskultur") may meet a flatter field:
             # the Danish text says it in its own way.
-            cognate = cognate_evidence(store, subject_words(query.text))
             if peak < MIN_PEAK_COGNATE_EN or cognate is None or cognate < MIN_COGNATE_EN:
                 return verdict("flat")
         # The frame ("what do the top leaders think about ...") meets the whole report halfway and can lift a
         # question about the weather over the checks above; its subject alone then meets a flat field, and
         # no subject word has a Danish relative in the report.
         subject_peak = _subject_peak(store, query)
-        if subject_peak is not None and subject_peak < MIN_PEAK_EN:
-            cognate = cognate_evidence(store, subject_words(query.text))
-            if cognate is not None and cognate < MIN_COGNATE_EN:
-                return verdict("flat subject")
+        if subject_peak is not None and subject_peak < MIN_PEAK_EN and cognate is not None and cognate < MIN_COGNATE_EN:
+            return verdict("flat subject")
         if best_cosine < CLOSE_EN and (peak is None or peak < STRONG_PEAK_EN):
             # Neither close nor clearly peaked: then some word of the subject must have a Danish relative in
             # the report ("culture" / "nulfejlskultur"); "sourdough bread" or "the Eiffel Tower" has none.
-            cognate = cognate_evidence(store, subject_words(query.text))
             if cognate is not None and cognate < MIN_COGNATE_EN:
                 return verdict("foreign")
     elif terms and coverage < MIN_COVERAGE and not quantified:  # a quantified count noun is the subject
@@ -141,6 +142,20 @@ def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: 
 _CREATIVE_TASK = re.compile(
     r"\b(?:write|compose|make|skriv|lav|digt)\s+(?:me\s+|us\s+|mig\s+|os\s+)?(?:a|an|et|en)\s+(?:\w+\s+)?"
     r"(?:poem|song|story|joke|limerick|haiku|rap|digt|sang|historie|vittighed|rim)\b", re.IGNORECASE)
+
+
+_NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:[.,]\d{3})+(?![\d])|(?<![\w.,])\d+(?:[.,]\d+)?")
+
+
+def _numbers(text: str) -> set[str]:
+    """Numbers as digits only ("1,000" and "1.000" -> "1000", "1,5" -> "15"), years left out: a year is
+    printed everywhere and says little of what a question is about."""
+    found = {re.sub(r"[.,]", "", n) for n in _NUMBER.findall(text)}
+    return {n for n in found if not (len(n) == 4 and 1900 <= int(n) <= 2100)}
+
+
+def _shares_a_number(question: str, text: str) -> bool:
+    return bool(_numbers(question) & _numbers(text))
 
 
 def _subject_vector(store: Any, query: Query) -> Any | None:

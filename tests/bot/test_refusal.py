@@ -246,6 +246,8 @@ def test_a_heading_alone_or_a_bare_address_is_not_the_answer(service):
     # Many-part questions: the date or the person is asked of one clause.
     "Hvornår blev arbejdet sat i gang, og var det fra start meningen at det skulle offentliggøres?",
     "Who do the leaders blame for the current focus on control and compliance?",
+    # No English word has a Danish look-alike, but "1,000" is printed as "1.000" in the answer.
+    "How much has one municipality cut its staffing per 1,000 inhabitants over the last decade?",
 ])
 def test_english_and_many_part_questions_the_report_answers_are_answered(service, question):
     answer = service.ask(question)
@@ -270,3 +272,11 @@ def test_short_english_and_speaker_narrative_questions_are_answered(service, que
 def test_a_question_without_a_subject_is_refused(service, question: str) -> None:
     answer = service.ask(question)
     assert answer.refused, (question, answer.answer)
+
+
+def test_numbers_are_compared_as_digits_and_years_do_not_count():
+    from bot.refusal import _numbers, _shares_a_number
+
+    assert _numbers("per 1,000 inhabitants, 24 leaders, 1,5 pct. in 2019") == {"1000", "24", "15"}
+    assert _shares_a_number("How many staff per 1,000 inhabitants?", "64 medarbejdere per 1.000 indbyggere")
+    assert not _shares_a_number("Who won the World Cup in 2018?", "i 2018 og 2019")
