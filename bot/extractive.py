@@ -191,7 +191,10 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
             else:
                 start, end, members = s, e, [j]
                 text = chunk.text[s:e].rstrip()
-                if j + 1 < len(sentences) and (len(text) < SHORT_SPAN or text.endswith(":")):
+                heading = _folded(text) in headings
+                if heading and j + 1 >= len(sentences):
+                    continue  # a heading alone says nothing ("#6 De store udfordringer ..."); lists use headings apart
+                if j + 1 < len(sentences) and (heading or len(text) < SHORT_SPAN or text.endswith(":")):
                     end = sentences[j + 1][1]
                     members = [j, j + 1]
             vecs = [sentence_vectors[k] for k in members if sentence_vectors[k] is not None]

@@ -232,6 +232,10 @@ def test_a_heading_alone_or_a_bare_address_is_not_the_answer(service):
         quotes = [c.quote.strip() for c in answer.citations]
         assert "Bag om analysen" not in quotes, (question, quotes)
         assert "http://www.coi.dk" not in quotes[:1], (question, quotes)
+    # Nor is a "#N" heading inside a chunk a quote on its own.
+    answer = service.ask("Who do the leaders blame for the current focus on control and compliance?")
+    headings = {part.strip() for c in answer.citations for part in c.section.split(" > ")}
+    assert not [c.quote for c in answer.citations if " ".join(c.quote.split()) in headings]
     # A figure's source line credits the figure; it is no answer to who made the analysis.
     answer = service.ask("Who commissioned this analysis and who actually carried it out?")
     assert not answer.citations[0].quote.startswith("Kilde:"), answer.citations[0].quote
