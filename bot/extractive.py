@@ -28,6 +28,7 @@ LEXICAL_WEIGHT = 0.04  # weight of IDF-weighted term coverage next to the cosine
 NARRATIVE_PENALTY = 0.03  # a narrative sentence about the asked-for speakers, next to their own quotes
 BARE_PENALTY = 0.05  # a bare web address or a figure's source line, for a question that asks for neither
 KIND_BONUS = 0.03  # the sentence holds what is asked for (a number, an amount, a date, a name)
+KIND_OVERLAP = 0.15  # ... and this share of the question's (rarity-weighted) words, in Danish
 RANK_PRIOR = 0.02  # the best-retrieved chunk's sentences get this much more than the last one's
 CHUNKS_SCANNED = 10
 SHORT_SPAN = 40  # characters: a shorter sentence takes the next one along
@@ -170,8 +171,11 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
             text = chunk.text[s:e]
             vec = np.asarray(vectors[aligned[j]], dtype=np.float32) if vectors is not None else None
             cosine = float(vec @ query.vector) if vec is not None else (hit.dense or 0.0)
-            score = cosine + LEXICAL_WEIGHT * lexical_overlap(terms, weights, text) + prior
-            if asks.kind and holds(asks.kind, text):
+            overlap = lexical_overlap(terms, weights, text)
+            score = cosine + LEXICAL_WEIGHT * overlap + prior
+            # What is asked for, about what is asked: "hvor mange procent ... væksten i diagnoser" wants the
+            # percentage next to "diagnoser", not any percentage (English shares no words to tell).
+            if asks.kind and holds(asks.kind, text) and (query.language == "en" or overlap >= KIND_OVERLAP):
                 score += KIND_BONUS
             if _CAPTION.match(text) and not _ASKS_SOURCE.search(query.text):
                 score -= BARE_PENALTY

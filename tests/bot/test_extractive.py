@@ -91,3 +91,11 @@ def test_lead_line_only_restates_the_top_quote(service):
     answer = service.ask("Hvad er radikal innovation?")
     lead = answer.answer.split("\n")[0].removeprefix("Ifølge rapporten:").removesuffix("[1]").strip(" …")
     assert lead and lead.rstrip(" .…") in " ".join(answer.citations[0].quote.split())
+
+
+def test_the_asked_for_kind_counts_next_to_the_question_subject(service):
+    # Any sentence with a percentage would do for "hvor mange procent"; the one about diagnoses is the answer.
+    answer = service.ask("Hvor mange procent taler en kommunal topleder om, når det gælder væksten i diagnoser?")
+    assert not answer.refused
+    assert "10-15 pct." in " ".join(answer.citations[0].quote.split()), answer.citations[0].quote
+    _assert_verbatim(service, answer)
