@@ -1,5 +1,5 @@
 """Speaker and section filters read from the question ("hvad sagde de regionale topledere om ...",
-"what did the municipal leaders say about ...", "i afsnittet om klima ...", "punkt #3")."""
+"what did the municipal leaders say about ...", "i afsnittet om klima ...", "punkt #3", "in the foreword")."""
 from __future__ import annotations
 
 import re
@@ -31,6 +31,15 @@ _SECTION = re.compile(
     r"\b(?:i|under)\s+(?:afsnittet|kapitlet|delen|overskriften|punktet)\s+(?:om|med|hvor|\"|“)?\s*(?P<a>[^?,.;]+)"
     r"|\bin\s+the\s+(?:section|chapter|part)\s+(?:on|about|called|titled|\"|“)?\s*(?P<b>[^?,.;]+)",
     re.IGNORECASE)
+# A report's standing parts, named in either language ("in the foreword", "i forordet"): the Danish title they
+# carry. A part the report lacks matches no title, and the filter is dropped.
+_PARTS = (
+    (re.compile(r"\b(?:forord\w*|foreword|preface)\b", re.IGNORECASE), "forord"),
+    (re.compile(r"\b(?:indledning\w*|introduction)\b", re.IGNORECASE), "indledning"),
+    (re.compile(r"\b(?:sammenfatning\w*|resum[eé]\w*|executive\s+summary)\b", re.IGNORECASE), "sammenfatning"),
+    (re.compile(r"\b(?:konklusion\w*|conclusions?)\b", re.IGNORECASE), "konklusion"),
+    (re.compile(r"\b(?:bilag\w*|appendix|appendices|annex)\b", re.IGNORECASE), "bilag"),
+)
 _NUMBERED = re.compile(r"(?:#|\b(?:punkt|opmærksomhedspunkt|point|nummer|number|nr\.?)\s*#?)\s*(?P<n>[1-9])\b",
                        re.IGNORECASE)
 
@@ -64,9 +73,10 @@ def speaker_mentioned(label: str, text: str) -> bool:
 def parse_filters(text: str, loose: bool = False) -> Filters:
     section = _SECTION.search(text)
     numbered = _NUMBERED.search(text)
+    part = next((title for pattern, title in _PARTS if pattern.search(text)), None)
     return Filters(
         speaker=parse_speaker(text, loose=loose),
-        section_query=(section.group("a") or section.group("b")).strip() if section else None,
+        section_query=(section.group("a") or section.group("b")).strip() if section else part,
         section_number=int(numbered.group("n")) if numbered else None,
     )
 

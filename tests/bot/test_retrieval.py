@@ -46,6 +46,16 @@ def test_speaker_and_section_filters_are_read_from_the_question():
     assert filters_for("og hvad med regionerne?", "Hvordan arbejder kommunerne med klima?").speaker is None
 
 
+def test_a_standing_part_of_the_report_named_in_either_language_is_a_section_filter(store, store_settings):
+    assert parse_filters("Why does the foreword argue that small steps are not enough?").section_query == "forord"
+    assert parse_filters("Hvad står der i forordet om tillid?").section_query == "forord"
+    assert parse_filters("What does the appendix list?").section_query == "bilag"
+    hits = retrieve(store, store_settings, _query(store, "What does the foreword say about trust?", "en"))
+    assert hits and all(h.chunk.section == "Forord" for h in hits)
+    # The report has no appendix text: the filter matches nothing and is dropped.
+    assert retrieve(store, store_settings, _query(store, "What does the appendix list?", "en"))
+
+
 def test_followups_combine_with_the_topic_question():
     history = [{"role": "user", "content": "Hvad sagde de kommunale topledere om teknologi?"},
                {"role": "assistant", "content": "..."}]
