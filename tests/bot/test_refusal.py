@@ -213,18 +213,6 @@ def test_near_misses_and_tasks_are_refused(service, question):
     _assert_refused(answer, answer.language)
 
 
-@pytest.mark.parametrize("question", [
-    "What do the leaders say about funding for innovation?",
-    "What does a leader say about the price weighting in tenders?",
-    "What did a leader say about ministries' development funding?",
-])
-def test_questions_about_money_as_a_topic_are_answered(service, question):
-    # They used to be taken as asking for an amount, and refused for want of one.
-    answer = service.ask(question)
-    assert not answer.refused, answer.answer
-    assert answer.citations and not any(c.nearest for c in answer.citations)
-
-
 def test_a_heading_alone_or_a_bare_address_is_not_the_answer(service):
     # "Bag om analysen" is a chunk of its own (a heading); "http://www.coi.dk" a line of its own.
     for question in ["How much did the analysis cost?", "Hvad kostede analysen?", "Hvad er COI?"]:
@@ -242,6 +230,10 @@ def test_a_heading_alone_or_a_bare_address_is_not_the_answer(service):
 
 
 @pytest.mark.parametrize("question", [
+    # Money as a topic, not as what is asked for (they were refused for want of an amount).
+    "What do the leaders say about funding for innovation?",
+    "What does a leader say about the price weighting in tenders?",
+    "What did a leader say about ministries' development funding?",
     # Their subject alone meets a flatter field than the whole question, but has Danish relatives in the report
     # ("risk"/"risiko", "expert"/"eksperter", "ministries"/"ministerierne").
     "Which scandal do leaders point to as a reason for low appetite for risk?",
@@ -253,7 +245,7 @@ def test_a_heading_alone_or_a_bare_address_is_not_the_answer(service):
     # No English word has a Danish look-alike, but "1,000" is printed as "1.000" in the answer.
     "How much has one municipality cut its staffing per 1,000 inhabitants over the last decade?",
 ])
-def test_english_and_many_part_questions_the_report_answers_are_answered(service, question):
+def test_questions_once_refused_for_the_wrong_reason_are_answered(service, question):
     answer = service.ask(question)
     assert not answer.refused, answer.answer
     assert answer.citations and not any(c.nearest for c in answer.citations)
