@@ -244,14 +244,6 @@ def test_a_heading_alone_or_a_bare_address_is_not_the_answer(service):
     "Who do the leaders blame for the current focus on control and compliance?",
     # No English word has a Danish look-alike, but "1,000" is printed as "1.000" in the answer.
     "How much has one municipality cut its staffing per 1,000 inhabitants over the last decade?",
-])
-def test_questions_once_refused_for_the_wrong_reason_are_answered(service, question):
-    answer = service.ask(question)
-    assert not answer.refused, answer.answer
-    assert answer.citations and not any(c.nearest for c in answer.citations)
-
-
-@pytest.mark.parametrize("question", [
     # Short English questions score low against the report as a whole; they are still answered.
     "Which four dimensions does the New Synthesis have?",
     "What are drones used for by a municipality?",
@@ -259,9 +251,10 @@ def test_questions_once_refused_for_the_wrong_reason_are_answered(service, quest
     # Narrative that reports the named leaders counts as what they said.
     "Hvad forventer de kommunale topledere af den nye hovedlov?",
 ])
-def test_short_english_and_speaker_narrative_questions_are_answered(service, question):
+def test_questions_easily_refused_for_the_wrong_reason_are_answered(service, question):
     answer = service.ask(question)
-    assert not answer.refused and answer.citations
+    assert not answer.refused, answer.answer
+    assert answer.citations and not any(c.nearest for c in answer.citations)
 
 
 @pytest.mark.parametrize("question", ["?", "* * *", "$(rm -rf /)", "Hvad er det?"])
