@@ -4,13 +4,14 @@ A similarity threshold alone cannot tell a near miss ("Hvor mange penge bruger k
 in the report's own words) from a real question: both reach e5 cosines of 0.85-0.90. So several checks, any
 of which refuses:
   1. too far: the best sentence's cosine with the question is below `FAR` (nothing in the report is close);
-  2. wrong kind: the question asks for a count, amount, percentage, date or name (bot/asks.py) and no good
-     candidate span holds one that is about the question's subject (Danish: the span must also hold half of
-     the question's content words, or, for a count, put a number on the noun the question counts,
-     "hvor mange topledere" / "24 udvalgte topledere", whatever verb it uses; English: the span must be
-     among the three best, and for an amount or percentage one of the five sentences closest to the
+  2. wrong kind: the question asks for a count, amount, percentage, age, date or name (bot/asks.py) and no
+     good candidate span holds one that is about the question's subject (Danish: the span must also hold half
+     of the content words of the clause that asks, or, for a count, put a number on the noun the question
+     counts, "hvor mange topledere" / "24 udvalgte topledere", whatever verb it uses; English: the span must
+     be among the three best, and for an amount, percentage or date one of the five sentences closest to the
      question's subject alone must hold one too: "how much did the municipalities spend on robot
-     lawnmowers?" meets amounts near "spend", none near "robot lawnmowers");
+     lawnmowers?" meets amounts near "spend", none near "robot lawnmowers"). "Who" asks for a person or a
+     group, often no name ("politikerne"): it refuses nothing;
   3. off subject (Danish): the question's own content words (stemmed, compound-aware, weighted by rarity in
      the report, so "innovation" counts little and "løn" much) are mostly absent from the best chunks;
   4. flat (English): an English question shares no words with the Danish text, so the cross-lingual check
@@ -21,10 +22,11 @@ of which refuses:
      alone, without its frame ("what do the leaders say about ..."), is tested too, as the frame meets the
      whole report halfway and can lift a question about the weather; a flat subject refuses only when none of
      its words has a Danish relative in the report (alone, the flat subject refused more answerable questions
-     than out-of-scope ones on two question sets written apart from the calibration);
-  5. foreign (English): a question neither close (cosine < 0.85) nor clearly peaked (z < 4.0) must have a
-     subject word with a Danish relative in the report; "sourdough bread", "the Eiffel Tower", "my password"
-     have none, and e5 alone puts them as near the report as many real questions.
+     than out-of-scope ones on the question sets written apart from the calibration);
+  5. foreign (English): a question neither close (cosine < 0.85) nor clearly peaked (z < 4.0) must have
+     lexical evidence across the languages: a subject word with a Danish relative in the report, or a number
+     the best chunks print too ("per 1,000 inhabitants"); "sourdough bread", "the Eiffel Tower", "my
+     password" have none, and e5 alone puts them as near the report as many real questions.
 (An earlier check on the question's cosine with the report's mean vector was dropped: short in-scope
 English questions, "Which four dimensions does the New Synthesis have?", scored as low as off-topic ones.)
 A request to write a poem, a song or a story is refused as such (the report answers questions, it does not
