@@ -48,6 +48,10 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
 
 
+# Refusals a model reading the passages may overturn (bot/refusal.py); "far", "empty" and "task" it may not.
+SOFT_REFUSALS = frozenset({"kind", "subject", "flat", "flat subject", "foreign"})
+
+
 class AnswerService:
     """Answers questions about the report; share one instance between threads."""
 
@@ -157,7 +161,7 @@ class AnswerService:
         extractive = extractive_answer(store, self.settings, prepared, what_is_asked(prepared.query.text))
         answer = extractive.answer
         llm = self.llm
-        if llm is not None and not answer.refused:
+        if llm is not None and (not answer.refused or self._second_opinion(extractive.verdict, prepared)):
             answer = yield from self._llm_answer(llm, store, prepared, answer, streaming, deadline)
         answer.id = id
         answer.question = question
@@ -167,6 +171,14 @@ class AnswerService:
         answer.timings_ms = Timings(retrieve=_ms(retrieved_at - started), answer=_ms(done - retrieved_at),
                                     total=_ms(done - started))
         yield answer
+
+    def _second_opinion(self, verdict: Any, prepared: Prepared) -> bool:
+        """May the LLM judge a question the extractive checks refused? Only when the refusal rests on weak
+        evidence: the checks read words and similarities, and on questions written apart from their
+        calibration they refuse some answerable ones (English above all) that a model reading the passages
+        answers; it still refuses with the shared sentinel, and its quotes are checked all the same."""
+        return (self.settings.llm.second_opinion and verdict is not None and verdict.reason in SOFT_REFUSALS
+                and bool(prepared.hits))
 
     def _llm_answer(self, llm: Any, store: Any, prepared: Prepared, fallback: Answer,
                     streaming: bool, deadline: float) -> Iterator[str]:
@@ -187,9 +199,13 @@ class AnswerService:
             if result is None:
                 raise LLMFailure(_FALLBACK_NOTICE[language])
         except LLMFailure as failure:
+            if fallback.refused:
+                return fallback  # the checks' refusal stands; no answer to offer "as quotes instead"
             detail = str(failure).strip()
             notice = _FALLBACK_NOTICE[language] + (f" ({detail})" if detail else "")
             return fallback.model_copy(update={"notice": notice})
+        if result.refused and fallback.refused:
+            return fallback.model_copy(update={"mode": "llm"})  # both refuse: our refusal, with its nearest passages
         if result.refused:
             # The model found no answer in the passages: say so, with our nearest passages.
             return fallback.model_copy(update={"mode": "llm", "refused": True, "answer": result.answer,

@@ -94,6 +94,8 @@ class LLMSettings(_Group):
                              description="Seconds before the LLM call is abandoned for the extractive answer.")
     max_tokens: int = Field(1024, ge=64, validation_alias=_env("RAPPORTBOT_LLM_MAX_TOKENS"),
                             description="Most tokens the model may write per answer (raise it for reasoning models that think aloud).")
+    second_opinion: bool = Field(True, validation_alias=_env("RAPPORTBOT_LLM_SECOND_OPINION"),
+                                 description="Let the LLM read the passages of a question the extractive checks refuse on weak evidence (wrong kind, off subject, flat or foreign) and answer or refuse; questions with nothing close, no subject or a writing request never reach it.")
 
     @property
     def enabled(self) -> bool:

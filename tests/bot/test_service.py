@@ -142,7 +142,44 @@ def test_llm_stream_yields_text_then_the_final_answer(store_settings, fake_opena
     assert all(isinstance(i, str) for i in items[:-1]) and len(items) > 2
 
 
-def test_refused_questions_do_not_reach_the_llm(store_settings, fake_openai):
+@pytest.mark.parametrize("question", [
+    "Who won the football World Cup in 2018?",  # nothing in the report is close
+    "Skriv et digt om foråret.",  # a writing request
+    "Hvad er det?",  # no subject
+])
+def test_hard_refusals_do_not_reach_the_llm(store_settings, fake_openai, question):
     service = _llm_service(store_settings, fake_openai)
-    answer = service.ask("Hvad er hovedstaden i Frankrig?")
+    answer = service.ask(question)
     assert answer.refused and not fake_openai.requests
+
+
+# Refused by the extractive checks on weak evidence (its English words have no Danish look-alike in the report).
+SOFT = "What expression do several leaders use about being overwhelmed by day-to-day operations?"
+
+
+def test_a_refusal_on_weak_evidence_gets_the_llm_s_second_opinion(store_settings, fake_openai):
+    extractive = AnswerService(store_settings).ask(SOFT)
+    assert extractive.refused and extractive.citations  # the premise: the checks refuse it
+    quote = " ".join(extractive.citations[0].quote.split())  # a passage the model is shown
+    service = _llm_service(store_settings, fake_openai)
+    fake_openai.script(Reply.text(f'They describe hiding behind busyness [1].\nQUOTES:\n[1] "{quote}"'))
+    answer = service.ask(SOFT)
+    assert len(fake_openai.requests) == 1
+    assert answer.mode == "llm" and not answer.refused and not any(c.nearest for c in answer.citations)
+    assert quote in " ".join(answer.citations[0].quote.split())
+
+
+def test_the_llm_may_confirm_the_refusal_and_its_failure_leaves_it(store_settings, fake_openai):
+    service = _llm_service(store_settings, fake_openai, timeout_s=1.0)
+    fake_openai.script(Reply.text("The report does not say."), Reply.error(500))
+    confirmed = service.ask(SOFT)
+    assert confirmed.refused and confirmed.mode == "llm" and all(c.nearest for c in confirmed.citations)
+    failed = service.ask(SOFT)
+    assert failed.refused and failed.mode == "extractive" and failed.notice is None
+    assert len(fake_openai.requests) == 2
+
+
+def test_second_opinion_can_be_switched_off(store_settings, fake_openai):
+    service = _llm_service(store_settings, fake_openai)
+    service.settings.llm.second_opinion = False
+    assert service.ask(SOFT).refused and not fake_openai.requests
