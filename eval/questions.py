@@ -142,14 +142,13 @@ def _read_csv(text: str) -> list[object]:
 
 
 def _read_jsonl(path: Path, text: str) -> list[object]:
+    from bot.commands.ask import jsonl_lines
+
     items = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            items.append(json.loads(line))
-        except json.JSONDecodeError as err:
-            raise InputError(f"{path}: line {number}: not valid JSON ({err.msg})") from None
+    for number, value in jsonl_lines(text):
+        if isinstance(value, json.JSONDecodeError):
+            raise InputError(f"{path}: line {number}: not valid JSON ({value.msg})") from None
+        items.append(value)
     return items
 
 

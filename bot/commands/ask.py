@@ -55,15 +55,19 @@ def read_batch(path: Path) -> list[Any]:
         except json.JSONDecodeError as err:
             raise InputError(f"{path} is not a valid JSON list: {err.msg} (line {err.lineno})") from err
         return list(items)
-    items: list[Any] = []
-    for number, line in enumerate(stripped.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            items.append(json.loads(line))
-        except json.JSONDecodeError as err:
-            items.append(_BadLine(number, err.msg))
-    return items
+    return [_BadLine(number, value.msg) if isinstance(value, json.JSONDecodeError) else value
+            for number, value in jsonl_lines(stripped)]
+
+
+def jsonl_lines(text: str) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed value) for each non-blank line of JSON Lines text; a line that is not JSON gives its
+    json.JSONDecodeError as the value, so each caller decides: skip it, report it, or stop."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as err:
+                yield number, err
 
 
 class _BadLine:

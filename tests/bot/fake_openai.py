@@ -56,6 +56,16 @@ class Reply:
         return cls("garbage", content="<html><body>502 Bad Gateway</body></html>")
 
 
+def send_json(handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
+    """One JSON response with its length (shared by the test servers)."""
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 class FakeOpenAI:
     """The server; start() binds a free loopback port, stop() ends it and wakes every hanging reply."""
 
@@ -125,12 +135,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _send_json(self, status: int, payload: dict[str, Any]) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_json(self, status, payload)
 
     def do_GET(self) -> None:
         if self.path.rstrip("/") == "/v1/models":

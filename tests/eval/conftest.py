@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 
 import pytest
+from tests.bot.fake_openai import send_json
 
 
 @pytest.fixture(scope="session")
@@ -30,12 +31,7 @@ class AskServer:
                 pass
 
             def _reply(self, status: int, payload: dict) -> None:
-                body = json.dumps(payload, ensure_ascii=False).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send_json(self, status, payload)
 
             def do_POST(self) -> None:
                 outer.requests += 1
