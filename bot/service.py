@@ -2,7 +2,7 @@
 
 It opens the store (and the embedding model) once, checks at most once a second whether `rapportbot ingest`
 swapped in a new build and reopens it then, and is safe to share between threads. Extractive answers are
-the default; with an LLM configured it hands the retrieved passages to bot.llm and falls back to the
+the default; with an LLM configured it hands the retrieved passages to bot.llm.client and falls back to the
 extractive answer, with a visible notice, whenever the LLM fails.
 """
 from __future__ import annotations
@@ -13,10 +13,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from bot.asks import what_is_asked
-from bot.engine import Prepared, extractive_answer, prepare
-from bot.language import detect_language, warm_up
-from bot.refusal import smalltalk_reply
+from bot.answer.engine import Prepared, extractive_answer, prepare
+from bot.question.language import detect_language, warm_up
+from bot.question.overview import report_titles
+from bot.question.parse import parse_question
+from bot.answer.refusal import smalltalk_reply
 from bot.types import Answer, Retrieved, Timings
 from ingest.errors import InputError
 from ingest.settings import Settings
@@ -48,7 +49,7 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
 
 
-# Refusals a model reading the passages may overturn (bot/refusal.py); "far", "empty" and "task" it may not.
+# Refusals a model reading the passages may overturn (bot/answer/refusal.py); "far", "empty" and "task" it may not.
 SOFT_REFUSALS = frozenset({"kind", "subject", "flat", "flat subject", "foreign"})
 
 
@@ -80,12 +81,12 @@ class AnswerService:
 
     @staticmethod
     def _warm(store: Any) -> None:
-        from bot.cognates import Vocabulary
-        from bot.extractive import term_weights
+        from bot.question.cognates import Vocabulary
+        from bot.answer.spans import term_weights
 
         warm_up()
         term_weights(store)
-        Vocabulary.of(store)  # the English cognate index (bot/cognates.py), built once per store version
+        Vocabulary.of(store)  # the English cognate index (bot/question/cognates.py), built once per store version
         store.embed_query("opvarmning")
 
     @property
@@ -111,7 +112,7 @@ class AnswerService:
         if self._llm is None:
             with self._lock:
                 if self._llm is None:
-                    from bot.llm import LLMAnswerer  # lazily: the extractive path never needs it
+                    from bot.llm.client import LLMAnswerer  # lazily: the extractive path never needs it
 
                     self._llm = LLMAnswerer(self.settings)
         return self._llm
@@ -131,7 +132,8 @@ class AnswerService:
         llm = self.llm
         if llm is not None and history:
             condensed = llm.condense(question, history, deadline=deadline)
-        return prepare(store, self.settings, question, history, condensed=condensed)
+        parsed = parse_question(question, history, condensed=condensed, report_titles=report_titles(store))
+        return prepare(store, self.settings, parsed)
 
     def ask(self, question: str, history: list[dict] | None = None, id: Any = None) -> Answer:
         """The answer to `question` (with `history` for follow-ups); InputError for empty or too long input."""
@@ -158,7 +160,7 @@ class AnswerService:
         deadline = time.monotonic() + self.settings.llm.timeout_s
         prepared = self._prepare(question, history, store, deadline)
         retrieved_at = time.perf_counter()
-        extractive = extractive_answer(store, self.settings, prepared, what_is_asked(prepared.query.text))
+        extractive = extractive_answer(store, self.settings, prepared, prepared.query.question.asks)
         answer = extractive.answer
         llm = self.llm
         if llm is not None and (not answer.refused or self._second_opinion(extractive.verdict, prepared)):
@@ -182,7 +184,7 @@ class AnswerService:
 
     def _llm_answer(self, llm: Any, store: Any, prepared: Prepared, fallback: Answer,
                     streaming: bool, deadline: float) -> Iterator[str]:
-        from bot.llm import LLMFailure, LLMResult
+        from bot.llm.client import LLMFailure, LLMResult
 
         language = prepared.query.language
         passages = [h.chunk for h in prepared.hits]

@@ -61,7 +61,7 @@ def best_sentence(question: str, passage: Passage) -> str:
 def _language(question: Question) -> str:
     if question.lang:
         return question.lang
-    from bot.language import detect_language
+    from bot.question.language import detect_language
 
     return detect_language(question.question)
 

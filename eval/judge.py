@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from bot.prompts import load_prompt
+from bot.llm.prompts import load_prompt
 from bot.types import Answer
 from eval.questions import Question
 from ingest.settings import Settings

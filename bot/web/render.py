@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 
-from bot.compose import in_quote_marks
+from bot.answer.compose import in_quote_marks
 from bot.types import Answer, Citation
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")

@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from eval.bench_proc import ServeProcess, bench_env
+from eval.bench.processes import ServeProcess, bench_env
 from tests.robustness.support import assert_no_traceback, chroma_backed_store, load_hostile
 
 

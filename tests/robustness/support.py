@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from eval.bench_proc import bench_env, run_measured
+from eval.bench.processes import bench_env, run_measured
 from ingest.settings import PROJECT_ROOT
 
 HOSTILE_FILE = PROJECT_ROOT / "tests" / "data" / "hostile_questions.jsonl"
@@ -80,7 +80,7 @@ def changed_report(directory: Path) -> Path:
 def chroma_backed_store(built_store: Path, work: Path):
     """A copy of the shared store moved into a real `chroma run` server (vectors reused, nothing embedded).
     Returns (store directory, running ChromaServer); the caller stops the server."""
-    from eval.bench_proc import ChromaServer
+    from eval.bench.processes import ChromaServer
 
     store = copy_store(built_store, work / "store")
     chroma = ChromaServer(work / "chroma-data").start()

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 
-from eval.bench_load import run_load_sync
-from eval.bench_proc import CLI, ServeProcess, bench_env
+from eval.bench.load import run_load_sync
+from eval.bench.processes import CLI, ServeProcess, bench_env
 from ingest.settings import PROJECT_ROOT
 from tests.robustness.support import NEW_QUESTION, changed_report, copy_store
 

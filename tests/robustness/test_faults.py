@@ -11,7 +11,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from eval.bench_proc import ServeProcess, bench_env
+from eval.bench.processes import ServeProcess, bench_env
 from ingest.settings import LLMSettings, Settings
 from tests.bot.fake_openai import FakeOpenAI, Reply, closed_port_url
 from tests.robustness.support import assert_no_traceback

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from eval.bench_proc import ServeProcess, bench_env, run_measured
+from eval.bench.processes import ServeProcess, bench_env, run_measured
 from tests.robustness.support import assert_no_traceback, copy_store
 
 QUESTION = "Hvad siger toplederne om styringslogikken?"
@@ -125,7 +125,7 @@ def test_ingest_killed_midway_leaves_the_served_store_answering(built_store: Pat
     import subprocess
     import threading
 
-    from eval.bench_proc import CLI
+    from eval.bench.processes import CLI
     from ingest.settings import PROJECT_ROOT
     from tests.robustness.support import NEW_QUESTION, changed_report
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from eval.bench_proc import bench_env, run_measured
+from eval.bench.processes import bench_env, run_measured
 from tests.robustness.support import HOSTILE_FILE, assert_no_traceback, check_answer
 
 

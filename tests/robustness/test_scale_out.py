@@ -9,8 +9,8 @@ from typing import Iterator
 import httpx
 import pytest
 
-from eval.bench_load import run_load_sync
-from eval.bench_proc import ServeProcess, bench_env
+from eval.bench.load import run_load_sync
+from eval.bench.processes import ServeProcess, bench_env
 
 pytestmark = pytest.mark.chroma_server
 

@@ -1,0 +1,296 @@
+"""Extractive answers: the few spans of the retrieved chunks that best answer the question, verbatim.
+
+Each sentence of the top chunks is scored by the cosine of its precomputed e5 passage vector with the query
+vector, plus the IDF-weighted share of the question's content words it holds (stemmed, compound-aware), plus
+a small bonus when it holds what the question asks for (a number for "hvor mange ...") and a small prior
+from the chunk's retrieval rank. A span may run over the next sentence when the first is short, ends with
+":" or is cut inside an interview quote; an attributed quote “...” (Kommunal topleder) of modest length is
+cited whole. Spans are then picked by maximal marginal relevance, skipping near-duplicates (the report
+prints several quotes twice, once as a call-out box).
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from bot.question.asks import Asks, holds
+from bot.question.filters import speaker_mentioned
+from bot.answer.retrieval import ChunkMatrix, Query, ScoredChunk
+from bot.question.terms import content_terms, stem_set, term_matches
+from ingest.types import Chunk
+
+LEXICAL_WEIGHT = 0.04  # weight of IDF-weighted term coverage next to the cosine (e5 cosines span ~0.75-0.92); 0.04 beat 0.08 on both independent sets
+NARRATIVE_PENALTY = 0.03  # a narrative sentence about the asked-for speakers, next to their own quotes
+BARE_PENALTY = 0.05  # a bare web address or a figure's source line, for a question that asks for neither
+KIND_BONUS = 0.03  # the sentence holds what is asked for (a number, an amount, a date, a name)
+KIND_OVERLAP = 0.15  # ... and this share of the question's (rarity-weighted) words, in Danish
+RANK_PRIOR = 0.02  # the best-retrieved chunk's sentences get this much more than the last one's
+CHUNKS_SCANNED = 10
+SHORT_SPAN = 40  # characters: a shorter sentence takes the next one along
+WHOLE_QUOTE_MAX = 480  # an attributed quote up to this long is cited whole
+MMR_LAMBDA = 0.5
+DUPLICATE_COSINE = 0.95
+DUPLICATE_FUZZ = 85
+
+_ATTRIBUTED = re.compile(r"[“”\"]([^“”\"]{15,}?)[”\"]\s*\(\s*(?P<who>[A-ZÆØÅ][a-zæøå]+ (?:topleder|topchef|leder|direktør|chef))\s*\)")
+_PULL_BOX = re.compile(r"\n\s*[-–—]\s*[A-ZÆØÅ][a-zæøå]+ topleder")
+
+
+@dataclass
+class Span:
+    """A citable stretch of one chunk: `start`/`end` are offsets into chunk.text."""
+
+    chunk: Chunk
+    start: int
+    end: int
+    score: float
+    vector: np.ndarray | None
+    speaker: str | None = None
+    sentence_scores: list[float] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text[self.start:self.end]
+
+
+class TermWeights:
+    """Inverse document frequency of question terms over the chunks (compound-aware), cached per store."""
+
+    def __init__(self, index: ChunkMatrix):
+        self.n = len(index.chunks)
+        self.chunk_stems = [stem_set(c.text) for c in index.chunks]
+        vocabulary: dict[str, set[int]] = {}
+        for i, stems in enumerate(self.chunk_stems):
+            for word in stems:
+                vocabulary.setdefault(word, set()).add(i)
+        self.vocabulary = vocabulary
+        self._idf: dict[str, float] = {}
+        self._df: dict[str, int] = {}
+
+    def document_frequency(self, term: str) -> int:
+        # Memoised: the compound-aware count scans the whole vocabulary, and question terms recur.
+        if term not in self._df:
+            if len(self._df) > 50_000:
+                self._df.clear()
+            self._df[term] = self._count_chunks(term)
+        return self._df[term]
+
+    def _count_chunks(self, term: str) -> int:
+        if term in self.vocabulary and (len(term) < 5 or term.isdigit()):
+            return len(self.vocabulary[term])
+        hits: set[int] = set(self.vocabulary.get(term, ()))
+        if len(term) >= 5 and not term.isdigit():
+            for word, chunks in self.vocabulary.items():
+                if len(word) >= 5 and (word.startswith(term) or word.endswith(term)
+                                       or term.startswith(word) or term.endswith(word)):
+                    hits |= chunks
+        return len(hits)
+
+    def idf(self, term: str) -> float:
+        if term not in self._idf:
+            self._idf[term] = math.log(1 + self.n / (1 + self.document_frequency(term)))
+        return self._idf[term]
+
+
+_weights_cache: dict[int, tuple[ChunkMatrix, TermWeights]] = {}
+
+
+def term_weights(store: Any) -> TermWeights:
+    index = ChunkMatrix.of(store)
+    cached = _weights_cache.get(id(index))
+    if cached is None or cached[0] is not index:
+        cached = _weights_cache[id(index)] = (index, TermWeights(index))
+        if len(_weights_cache) > 4:
+            _weights_cache.pop(next(iter(_weights_cache)))
+    return cached[1]
+
+
+def lexical_overlap(terms: list[str], weights: TermWeights, text: str) -> float:
+    """IDF-weighted share of `terms` present in `text` (0..1)."""
+    if not terms:
+        return 0.0
+    stems = stem_set(text)
+    total = sum(weights.idf(t) for t in terms)
+    found = sum(weights.idf(t) for t in terms if term_matches(t, stems))
+    return found / total if total else 0.0
+
+
+def _normalised(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm else vector
+
+
+def _quote_regions(chunk: Chunk) -> list[tuple[int, int, str]]:
+    """Attributed quotes inside the chunk: (start, end, speaker), end just after the closing mark."""
+    regions = []
+    for match in _ATTRIBUTED.finditer(chunk.text):
+        close = match.end(1) + 1
+        if not _PULL_BOX.search(chunk.text, match.start(), close):
+            regions.append((match.start(), close, _speaker_label(match.group("who"))))
+    return regions
+
+
+def _speaker_label(who: str) -> str:
+    kind, role = who.split(" ", 1)
+    for prefix, name in (("kommun", "Kommunal"), ("region", "Regional"), ("stat", "Statslig")):
+        if kind.lower().startswith(prefix):
+            kind = name
+    return f"{kind} {'topleder' if role in ('topleder', 'topchef') else role}"
+
+
+def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -> list[Span]:
+    """Every candidate span of the top chunks with its score (not yet de-duplicated)."""
+    terms = list(query.question.terms)
+    if query.filters.speaker:
+        # "Hvad sagde en kommunal topleder om KL ...": the speaker words are the filter's business; the
+        # subject is the rest, and their quotes rarely name their own kind of leader.
+        speaker_words = stem_set(query.filters.speaker + " topledere ledere")
+        terms = [t for t in terms if not term_matches(t, speaker_words)] or terms
+    weights = term_weights(store)
+    wants_address = query.question.wants_address
+    spans: list[Span] = []
+    scanned = hits[:CHUNKS_SCANNED]
+    for rank, hit in enumerate(scanned):
+        chunk = hit.chunk
+        headings = _heading_lines(chunk)
+        sentences = [(s, e) for s, e in chunk.sentences if chunk.text[s:e].strip()] or [(0, len(chunk.text))]
+        if all(_folded(chunk.text[s:e]) in headings for s, e in sentences):
+            continue
+        vectors = store.sentence_vectors(chunk.id) if query.vector is not None else None
+        if vectors is not None and len(vectors) != len(chunk.sentences):
+            vectors = None
+        aligned = [i for i, span in enumerate(chunk.sentences) if span in sentences] if vectors is not None else []
+        prior = RANK_PRIOR * (1 - rank / max(1, len(scanned)))
+        scores, sentence_vectors = [], []
+        for j, (s, e) in enumerate(sentences):
+            text = chunk.text[s:e]
+            vec = np.asarray(vectors[aligned[j]], dtype=np.float32) if vectors is not None else None
+            cosine = float(vec @ query.vector) if vec is not None else (hit.dense or 0.0)
+            overlap = lexical_overlap(terms, weights, text)
+            score = cosine + LEXICAL_WEIGHT * overlap + prior
+            # What is asked for, about what is asked: "hvor mange procent ... væksten i diagnoser" wants the
+            # percentage next to "diagnoser", not any percentage (English shares no words to tell).
+            if asks.kind and holds(asks.kind, text) and (query.language == "en" or overlap >= KIND_OVERLAP):
+                score += KIND_BONUS
+            if _CAPTION.match(text) and not query.question.wants_source:
+                score -= BARE_PENALTY
+            if _URL.search(text):
+                score += KIND_BONUS if wants_address else (-BARE_PENALTY if _says_nothing(text) else 0.0)
+            if asks.list_size and enumerated_items(text) >= asks.list_size:
+                score += KIND_BONUS  # "hvilke fire ...": a sentence that names that many things
+            scores.append(score)
+            sentence_vectors.append(vec)
+        regions = _quote_regions(chunk)
+        for j, (s, e) in enumerate(sentences):
+            region = next((r for r in regions if r[0] <= s < r[1] or r[0] < e <= r[1]), None)
+            if region and region[1] - region[0] <= WHOLE_QUOTE_MAX:
+                inside = [k for k, (s2, e2) in enumerate(sentences) if region[0] <= s2 < region[1] or region[0] < e2 <= region[1]]
+                start, end = region[0], region[1]
+                members = inside
+            else:
+                start, end, members = s, e, [j]
+                text = chunk.text[s:e].rstrip()
+                heading = _folded(text) in headings
+                if heading and j + 1 >= len(sentences):
+                    continue  # a heading alone says nothing ("#6 De store udfordringer ..."); lists use headings apart
+                if j + 1 < len(sentences) and (heading or len(text) < SHORT_SPAN or text.endswith(":")):
+                    end = sentences[j + 1][1]
+                    members = [j, j + 1]
+            vecs = [sentence_vectors[k] for k in members if sentence_vectors[k] is not None]
+            vector = _normalised(np.mean(vecs, axis=0)) if vecs else None
+            # A chunk's speaker names the quote it mainly holds; its narrative sentences are nobody's quote.
+            speaker = region[2] if region else (chunk.speaker if not regions else None)
+            spans.append(Span(chunk=chunk, start=start, end=end, score=scores[j], vector=vector,
+                              speaker=speaker, sentence_scores=[scores[k] for k in members]))
+    wanted = query.filters.speaker
+    if wanted and any(s.speaker == wanted for s in spans):
+        # "Hvad sagde de regionale topledere om ...": their own quoted words first; narrative that reports
+        # them ("flere af de kommunale topledere udtrykker ...") competes a step behind; other narrative not.
+        spans = [s for s in spans if s.speaker == wanted or (s.speaker is None and speaker_mentioned(wanted, s.text))]
+        for span in spans:
+            if span.speaker is None:
+                span.score -= NARRATIVE_PENALTY
+    return spans
+
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
+_ASKS_ADDRESS = re.compile(r"\b(?:hjemmeside\w*|website|web\s*site|web|link\w*|url|adresse\w*|address\w*|"
+                           r"e-?mail\w*|mail|hashtag\w*)\b", re.IGNORECASE)
+
+
+# A figure's caption or source line ("Kilde: Jocelyne Bourgon – Den Nye Syntese ... (2017)") credits the figure;
+# it answers a question about the figure or its source, not "who carried out the analysis?".
+_CAPTION = re.compile(r"(?:Kilde|Kilder|Figur|Tabel|Source|Sources|Figure|Table)(?:\s+\d+)?\s*:")
+_ASKS_SOURCE = re.compile(r"\b(?:kilde\w*|source\w*|figur\w*|tabel\w*|table\w*|bog\w*|book\w*|illustration\w*)\b",
+                          re.IGNORECASE)
+
+
+def _says_nothing(text: str) -> bool:
+    """A web or mail address alone ("http://www.coi.dk") is close to a question that names the body, yet
+    tells nothing about it; it is an answer only when the question asks for an address."""
+    return bool(_URL.search(text)) and len(re.findall(r"[^\W\d_]{2,}", _URL.sub(" ", text))) < 3
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).strip(" .:").lower()
+
+
+def _heading_lines(chunk: Chunk) -> set[str]:
+    """The chunk's section headings. A chunk of nothing but a heading ("Bag om analysen") names a part of the
+    report and says nothing, so it is never quoted ("How much did the analysis cost?" once got "Bag om
+    analysen" as its answer); inside a chunk a heading stays, as context ("Dem har vi talt med")."""
+    return {_folded(part) for part in chunk.section.split(" > ") if part.strip()}
+
+
+_NUMBERS = re.compile(r"\d+|\b(?:en|to|tre|fire|fem|seks|syv|otte|ni|ti|elleve|tolv)\b", re.IGNORECASE)
+
+
+_SEPARATOR = re.compile(r",|;|\bog\b|\bsamt\b|\beller\b|\bsom\b|\band\b|\bor\b|\n\s*[•\-–]")
+
+
+def enumerated_items(text: str) -> int:
+    """Roughly how many things a sentence lists: separators plus one."""
+    return len(_SEPARATOR.findall(text)) + 1
+
+
+def _same_words(a: Span, b: Span) -> bool:
+    if a.chunk.id == b.chunk.id and a.start < b.end and b.start < a.end:
+        return True  # overlapping spans of one chunk
+    if set(_NUMBERS.findall(a.text.lower())) != set(_NUMBERS.findall(b.text.lower())):
+        return False  # "interviewet fem statslige" and "interviewet 14 kommunale" say different things
+    if a.vector is not None and b.vector is not None and float(a.vector @ b.vector) >= DUPLICATE_COSINE:
+        return True
+    return fuzz.partial_ratio(a.text, b.text) >= DUPLICATE_FUZZ and min(len(a.text), len(b.text)) > 30
+
+
+def select_spans(spans: list[Span], limit: int, margin: float) -> list[Span]:
+    """Up to `limit` spans by maximal marginal relevance, each within `margin` of the best score."""
+    # The same span can come from several sentences (a whole quote): keep its best score.
+    unique: dict[tuple[str, int, int], Span] = {}
+    for span in spans:
+        key = (span.chunk.id, span.start, span.end)
+        if key not in unique or unique[key].score < span.score:
+            unique[key] = span
+    pool = sorted(unique.values(), key=lambda s: s.score, reverse=True)
+    if not pool:
+        return []
+    best = pool[0].score
+    chosen: list[Span] = [pool[0]]
+    candidates = [s for s in pool[1:] if s.score >= best - margin]
+    while candidates and len(chosen) < limit:
+        def mmr(span: Span) -> float:
+            redundancy = max((float(span.vector @ c.vector) for c in chosen
+                              if span.vector is not None and c.vector is not None), default=0.0)
+            return MMR_LAMBDA * span.score - (1 - MMR_LAMBDA) * redundancy
+
+        candidates.sort(key=mmr, reverse=True)
+        pick = candidates.pop(0)
+        if any(_same_words(pick, c) for c in chosen):
+            continue
+        chosen.append(pick)
+    return chosen
