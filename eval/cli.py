@@ -33,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check", nargs="?", const="default", metavar="THRESHOLDS",
                         help="exit 1 when a headline metric is below its floor in eval/thresholds.json (or this file)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument("--split", choices=("train", "dev", "test"),
+                        help="the bank's single questions of one split (eval/bank/splits.json); test prints totals only")
 
 
 def register(subparsers: argparse._SubParsersAction) -> object:
@@ -69,11 +71,29 @@ def run(args: argparse.Namespace, settings) -> int:
         from ingest.settings import PROJECT_ROOT
 
         minimum = load_thresholds(PROJECT_ROOT / "eval" / "thresholds.json" if args.check == "default" else args.check)
-    summary = evaluate(settings, args.questions or DEFAULT_QUESTIONS, args.out, url=args.url,
+    questions = args.questions or DEFAULT_QUESTIONS
+    sealed = args.split == "test"
+    if args.split:
+        from eval.questions import split_files
+
+        if args.questions:
+            raise InputError("--split and --questions exclude each other")
+        questions = split_files(args.split)
+    if sealed:
+        import tempfile
+
+        args.out, baseline = Path(tempfile.mkdtemp(prefix="rapportbot-sealed-")), None
+    summary = evaluate(settings, questions, args.out, url=args.url,
                        token=args.token or os.environ.get("RAPPORTBOT_EVAL_TOKEN"), limit=args.limit,
                        with_baselines=args.compare, baseline=baseline, judge=judge,
                        progress=not args.no_progress, report_path=Path(report), judge_settings=judge_settings)
-    _print_summary(summary, args)
+    if sealed:
+        import shutil
+
+        shutil.rmtree(args.out, ignore_errors=True)  # per-question results of the sealed test are never kept
+        _print_totals(summary)
+    else:
+        _print_summary(summary, args)
     if minimum is not None:
         from eval.compare import below_thresholds
 
@@ -82,6 +102,16 @@ def run(args: argparse.Namespace, settings) -> int:
             print(f"below threshold: {line}", file=sys.stderr)
         return 1 if failed else 0
     return 0
+
+
+def _print_totals(summary: dict) -> None:
+    """The sealed test: totals only, so nobody learns its questions from a run."""
+    allm = summary["metrics"]["all"]
+    print(f"sealed test: {allm['n']} questions, {allm['errors']} errors")
+    for name, value in summary["headline"].items():
+        print(f"  {name:<18} {value if value is not None else '-'}")
+    for lang, values in sorted(summary["metrics"].get("by_lang", {}).items()):
+        print(f"  {lang}: support {values.get('support')}  decisions {values.get('decision_accuracy')}")
 
 
 def _print_summary(summary: dict, args: argparse.Namespace) -> None:
