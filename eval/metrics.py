@@ -6,6 +6,9 @@
   it, or the citation's quote overlaps it by at least min(len(evidence), 40) characters in matching form.
   quote_support: the same with the quote alone (the chunk does not count). evidence_recall: share of the
   gold evidence strings supported (matters for list questions). Citations marked `nearest` never count.
+- quote_hit: the answer is not a refusal and at least 80% of the words of one gold evidence string stand in
+  the quotes it shows (words case-folded, NFKC, dashes dropped; counted with repeats). Unlike support, a cited
+  chunk that holds the evidence does not count: the reader sees the quotes, not the chunk.
 - verbatim: a quote occurs in the original report file in matching form (parts around an elision "..." in
   order). verbatim_rate = verbatim quotes / all quotes shown, over all questions (refusals' too).
 - coverage: share of must_mention terms found (case-folded, whitespace collapsed) in answer text + quotes;
@@ -18,19 +21,21 @@ Retrieval, support, coverage and judge scores are averaged over answerable quest
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+import unicodedata
+from collections import Counter, defaultdict
 from typing import Iterable
 
 import numpy as np
 from pydantic import BaseModel
 
 from bot.types import Answer
-from eval.matching import contains_folded, fold, is_verbatim, overlap_chars
+from eval.matching import _DASHES, contains_folded, fold, is_verbatim, overlap_chars
 from eval.questions import Question
 
 HIT_KS = (1, 3, 5)
 QUOTE_OVERLAP_CHARS = 40
-HEADLINE = ("support", "verbatim_rate", "decision_accuracy", "hit@5")
+QUOTE_HIT_SHARE = 0.8
+HEADLINE = ("quote_hit", "support", "verbatim_rate", "decision_accuracy", "hit@5")
 
 
 class QuestionScore(BaseModel):
@@ -46,6 +51,7 @@ class QuestionScore(BaseModel):
     reciprocal_rank: float | None = None
     supported: bool | None = None
     quote_supported: bool | None = None
+    quote_hit: bool | None = None
     evidence_recall: float | None = None
     quotes: int = 0
     verbatim_quotes: int = 0
@@ -78,6 +84,25 @@ def evidence_supported(evidence: str, citation, quote_only: bool = False) -> boo
         return True
     needed = min(len(fold(evidence)), QUOTE_OVERLAP_CHARS)
     return needed > 0 and overlap_chars(citation.quote, evidence) >= needed
+
+
+_WORD = re.compile(r"\w+")
+
+
+def words_of(text: str) -> list[str]:
+    """The words of `text` as quote_hit compares them: NFKC, case-folded, dashes and soft hyphens dropped."""
+    return _WORD.findall(_DASHES.sub("", unicodedata.normalize("NFKC", text)).casefold())
+
+
+def quote_hit(evidence: list[str], quotes: list[str], share: float = QUOTE_HIT_SHARE) -> bool:
+    """At least `share` of one evidence string's words stand in `quotes` (see module doc)."""
+    shown = Counter(w for q in quotes for w in words_of(q))
+    for item in evidence:
+        wanted = Counter(words_of(item))
+        total = sum(wanted.values())
+        if total and sum(min(n, shown[w]) for w, n in wanted.items()) >= share * total:
+            return True
+    return False
 
 
 def term_found(term: str, text: str) -> bool:
@@ -118,6 +143,7 @@ def score_answer(question: Question, answer: Answer, folded_report: str, latency
     score.supported = bool(found)
     score.quote_supported = any(evidence_supported(e, c, quote_only=True) for e in question.evidence for c in cited)
     score.evidence_recall = len(found) / len(question.evidence)
+    score.quote_hit = not answer.refused and quote_hit(question.evidence, [c.quote for c in answering])
     return score
 
 
@@ -148,6 +174,7 @@ def aggregate(scores: list[QuestionScore]) -> dict[str, float | int | None]:
     result["mrr"] = _mean(s.reciprocal_rank for s in answerable)
     result["support"] = _mean(s.supported for s in answerable)
     result["quote_support"] = _mean(s.quote_supported for s in answerable)
+    result["quote_hit"] = _mean(s.quote_hit for s in answerable)
     result["evidence_recall"] = _mean(s.evidence_recall for s in answerable)
     result["coverage"] = _mean(s.coverage for s in answerable)
     result["quotes"] = quotes
