@@ -29,6 +29,7 @@ import numpy as np
 from eval.metrics import quote_hit, words_of
 
 FOLDS = 5
+QUOTE_HIT_SLACK = 0.01
 MARGINS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0)  # in P(the span answers)
 # Pointwise: P(the span holds 80% of a gold evidence). It beat LambdaRank (and rank_xendcg) on dev quote hit
 # with four quotes shown (0.78 / 0.77), and its scores are probabilities, so the quote margin means the same
@@ -244,7 +245,10 @@ def fit_and_choose(train_set: list[Example], dev_set: list[Example]) -> tuple[An
     dev_probabilities = answer_probabilities(refusal, dev_set, dev_scores)
     threshold, dev_decisions = choose_threshold(dev_set, dev_probabilities)
     answered = dev_probabilities >= threshold
-    margin = max(MARGINS, key=lambda m: (round(simulated_quote_hit(dev_set, dev_scores, m), 6), -m))
+    # More quotes always catch a little more gold; the answer should stay short, so the margin is the smallest
+    # whose quote hit is within QUOTE_HIT_SLACK of the best (dev: 2.7 quotes instead of 4 for 0.007 less).
+    by_margin = {m: simulated_quote_hit(dev_set, dev_scores, m) for m in MARGINS}
+    margin = min(m for m in MARGINS if by_margin[m] >= max(by_margin.values()) - QUOTE_HIT_SLACK)
     truth = np.array([e.answerable for e in dev_set])
     meta = {
         "about": "Fitted by `rapportbot train` (eval/train.py) on the bank's train split; threshold and margin "

@@ -18,8 +18,8 @@ _LEADS = {
     "en": "According to the report (quoted in Danish): {lead}",
 }
 _LIST_LEADS = {
-    "da": "Rapporten nævner {n}:",
-    "en": "The report lists {n} (quoted in Danish):",
+    "da": "Rapporten nævner {n} under «{what}»:",
+    "en": "The report lists {n} under “{what}” (quoted in Danish):",
 }
 
 
@@ -74,10 +74,19 @@ def quote_lines(citations: list[Citation]) -> str:
 
 
 def compose_answer(language: str, citations: list[Citation]) -> str:
-    lead = _LEADS["en" if language == "en" else "da"].format(lead=_clip(_first_sentence(citations[0].quote)))
-    return f"{lead} [1]\n\n{quote_lines(citations)}"
+    """The lead line, then the quotes. When quote [1] is no more than the lead's sentence, it is not printed a
+    second time below: the lead is that quote, marked [1]."""
+    sentence = _first_sentence(citations[0].quote)
+    lead = _LEADS["en" if language == "en" else "da"].format(lead=_clip(sentence))
+    whole = " ".join(citations[0].quote.split()).strip("“”\" ") == sentence and len(sentence) <= LEAD_MAX
+    rest = citations[1:] if whole else citations
+    return f"{lead} [1]" + (f"\n\n{quote_lines(rest)}" if rest else "")
 
 
 def compose_list(language: str, citations: list[Citation]) -> str:
-    lead = _LIST_LEADS["en" if language == "en" else "da"].format(n=len(citations))
+    """"Rapporten nævner 6 under «Seks opmærksomhedspunkter»:" and the items: the lead says what is listed
+    (the heading the items share)."""
+    parents = {" > ".join(c.section.split(" > ")[:-1]) or c.section for c in citations}
+    what = parents.pop().split(" > ")[-1] if len(parents) == 1 else citations[0].section.split(" > ")[0]
+    lead = _LIST_LEADS["en" if language == "en" else "da"].format(n=len(citations), what=what)
     return f"{lead}\n\n{quote_lines(citations)}"

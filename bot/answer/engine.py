@@ -7,7 +7,8 @@ from typing import Any
 from bot.question.asks import Asks
 from bot.answer.compose import compose_answer, compose_list, make_citation
 from bot.answer.counts import count_spans
-from bot.answer.spans import Span, score_spans, select_spans
+from bot.answer.people import named_person_answer
+from bot.answer.spans import Span, readable, score_spans, select_spans
 from bot.question.followup import ResolvedQuestion
 from bot.question.parse import Question
 from bot.answer.lists import MAX_ITEMS, structured_list
@@ -112,12 +113,41 @@ def _with_counts(counts: list[Span], chosen: list[Span], limit: int) -> list[Spa
     return kept[:limit]
 
 
-def refusal_text(language: str, citations: list[Citation]) -> str:
+# "The report speaks of X but does not give Y": what a near miss asks for that the nearest passage lacks.
+_NOT_GIVEN = {
+    "da": {"amount": "noget beløb", "percent": "nogen procentsats", "date": "nogen dato", "count": "noget antal",
+           "age": "nogen alder", "name": "noget navn", "person": "hvem det var", None: "svar på netop det"},
+    "en": {"amount": "an amount", "percent": "a percentage", "date": "a date", "count": "a number", "age": "an age",
+           "name": "a name", "person": "who it was", None: "an answer to exactly that"},
+}
+_NEAR_MISS = {
+    "da": "Den kommer nærmest i afsnittet «{section}», men giver ikke {what}.",
+    "en": "The nearest it comes is the section “{section}”, which does not give {what}.",
+}
+
+
+def _is_near_miss(verdict: Verdict, models: LearnedModels | None) -> bool:
+    """Close but not an answer: the wrong kind found, or a classifier in doubt rather than sure (an off-topic
+    question gets no "the nearest it comes is ..." about a passage that has nothing to do with it)."""
+    if "kind" in (verdict.reason, verdict.rule_reason):
+        return True
+    if verdict.answer_probability is not None and models is not None:
+        return verdict.answer_probability >= models.threshold / 2
+    return verdict.reason == "subject"
+
+
+def refusal_text(language: str, citations: list[Citation], kind: str | None = None, near: bool = False) -> str:
+    """The sentinel; for a near miss (`near`: something in the report is close) what the nearest passage
+    speaks of and what it does not give; then the nearest passages."""
     from bot.answer.compose import quote_lines
 
+    lang = "en" if language == "en" else "da"
     text = refusal_phrase(language)
+    if citations and near:
+        section = citations[0].section.split(" > ")[-1]
+        text += " " + _NEAR_MISS[lang].format(section=section, what=_NOT_GIVEN[lang].get(kind, _NOT_GIVEN[lang][None]))
     if citations:
-        text += f" {_NEAREST_INTRO['en' if language == 'en' else 'da']}\n\n{quote_lines(citations)}"
+        text += f" {_NEAREST_INTRO[lang]}\n\n{quote_lines(citations)}"
     return text
 
 
@@ -156,7 +186,7 @@ def decide(found: Candidates, asks: Asks, query: Any, models: LearnedModels | No
     probability = models.answer_probability(found.measures, asks, query, scores)
     refused = probability < models.threshold
     return Verdict(refused, "model" if refused else "", rules.best_cosine, rules.coverage, rules.peak,
-                   answer_probability=probability)
+                   answer_probability=probability, rule_reason=rules.reason)
 
 
 def extractive_answer(store: Any, settings: Any, prepared: Prepared, asks: Asks) -> EngineResult:
@@ -167,10 +197,15 @@ def extractive_answer(store: Any, settings: Any, prepared: Prepared, asks: Asks)
     spans, counts = found.spans, found.counts
     verdict = decide(found, asks, query, models)
     passages = passages_for(prepared.pool, spans, settings.llm.context_chars)
+    explained = named_person_answer(store, query.question)
+    if explained is not None:  # what a named interviewee said: the report quotes them anonymously
+        return EngineResult(explained, Verdict(True, "named person", verdict.best_cosine, verdict.coverage),
+                            spans, passages)
     if verdict.refused:
         nearest = _citations(store, select_spans(spans, NEAREST_SHOWN, margin=float("inf")), nearest=True)
         answer = Answer(question=prepared.question, language=language, mode="extractive", refused=True,
-                        answer=refusal_text(language, nearest), citations=nearest)
+                        answer=refusal_text(language, nearest, asks.kind, near=_is_near_miss(verdict, models)),
+                        citations=nearest)
         return EngineResult(answer, verdict, spans, passages)
     items = structured_list(store, hits, asks)
     if items:
@@ -195,7 +230,7 @@ def extractive_answer(store: Any, settings: Any, prepared: Prepared, asks: Asks)
         chosen = select_spans(spans, limit, margin=SCORE_MARGIN * (2 if asks.is_list else 1))
     if counts:
         chosen = _with_counts(counts, chosen, limit)
-    citations = _citations(store, chosen)
+    citations = _citations(store, [readable(span) for span in chosen])
     if not citations:
         answer = Answer(question=prepared.question, language=language, mode="extractive", refused=True,
                         answer=refusal_text(language, []))

@@ -70,6 +70,7 @@ class Verdict:
     coverage: float
     peak: float | None = None
     answer_probability: float | None = None  # the learned classifier's P(the report answers this)
+    rule_reason: str = ""  # what the hand rules said, when the classifier decided
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def measure(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans
     cognate = cognate_evidence(store, question.subject) if english else None
     numbers_found = bool(question.numbers & numbers_of(top_text))
     index = ChunkMatrix.of(store)
-    names = _PERSON.findall(question.focus)
+    names = question.names
     printed = _report_text(store)
     known = [n for n in names if n.casefold() in printed]
     return Measures(
@@ -178,9 +179,6 @@ def measure(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans
         names_known=bool(known), names_unknown=len(known) < len(names))
 
 
-# A person's name: two or three capitalised words ("Christian Boel", "Niels Nybye Ågesen"), not after a full
-# stop, not a body ("Region Nordjylland").
-_PERSON = re.compile(r"(?<![.!?]\s)\b(?!(?:Region|Kommune|Center|Danmarks|Det|Den|De|The|Danish)\b)[A-ZÆØÅ][a-zæøåé]+(?:\s+[A-ZÆØÅ][a-zæøåé]+){1,2}\b")
 _printed: dict[int, tuple[Any, str]] = {}
 
 

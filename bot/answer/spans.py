@@ -310,6 +310,38 @@ def enumerated_items(text: str) -> int:
     return len(_SEPARATOR.findall(text)) + 1
 
 
+# A first sentence that leans on the one before it (narrower than the ranker's `leans_back` feature: "Den
+# strategiske dagsorden ..." opens with an article, not a reference back).
+_LEANS_ON_BEFORE = re.compile(r"^\W*(?:det\s+(?:er|var)\s+(?:også|netop|derfor|her)|dette|denne|disse|derfor|dermed|"
+                              r"herved|også|men|samtidig|således|endvidere|desuden|heller\s+ikke|this|these|"
+                              r"however|also)\b", re.IGNORECASE)
+
+
+def readable(span: Span) -> Span:
+    """The span as it is quoted: without a heading it opens with ("Dem har vi talt med Analysen baserer sig
+    ..." reads as one run-on sentence), and one sentence earlier when its first sentence leans on the one
+    before ("Det er også den dagsorden ..."), unless that one is a heading."""
+    chunk = span.chunk
+    sentences = [(s, e) for s, e in chunk.sentences if chunk.text[s:e].strip()]
+    at = next((i for i, (s, e) in enumerate(sentences) if s <= span.start < e), None)
+    if at is None:
+        return span
+    headings = _heading_lines(chunk)
+
+    def is_heading(i: int) -> bool:
+        return _folded(chunk.text[sentences[i][0]:sentences[i][1]]) in headings
+
+    start = span.start
+    if is_heading(at) and at + 1 < len(sentences) and sentences[at + 1][0] < span.end:
+        start = sentences[at + 1][0]
+    elif at > 0 and _LEANS_ON_BEFORE.match(chunk.text[span.start:span.end].lstrip()) and not is_heading(at - 1):
+        start = sentences[at - 1][0]
+    if start == span.start:
+        return span
+    return Span(chunk=chunk, start=start, end=span.end, score=span.score, vector=span.vector, speaker=span.speaker,
+                sentence_scores=span.sentence_scores, features=span.features)
+
+
 def _same_words(a: Span, b: Span) -> bool:
     if a.chunk.id == b.chunk.id and a.start < b.end and b.start < a.end:
         return True  # overlapping spans of one chunk

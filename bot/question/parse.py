@@ -30,6 +30,14 @@ _ASKS_SOURCE = re.compile(r"\b(?:kilde\w*|source\w*|figur\w*|tabel\w*|table\w*|b
                           re.IGNORECASE)
 # "Hvor mange regionale topledere ...": the words naming what is counted.
 _COUNTED = re.compile(r"\b(?:hvor\s+mange|antal(?:let)?(?:\s+af)?|how\s+many|number\s+of)\s+(.+)", re.IGNORECASE)
+# A person's name: two or three capitalised words ("Christian Boel", "Niels Nybye Ågesen"), not after a full
+# stop, not a body ("Region Nordjylland").
+_PERSON = re.compile(r"(?<![.!?]\s)\b(?!(?:Region|Kommune|Center|Danmarks|Det|Den|De|The|Danish)\b)[A-ZÆØÅ]"
+                     r"[a-zæøåé]+(?:\s+[A-ZÆØÅ][a-zæøåé]+){1,2}\b")
+# What someone said, thinks or told: asked of a named person, the report cannot answer it (it quotes anonymously).
+_OPINION = re.compile(r"\b(?:sag(?:de|t)|sige[rt]?|men(?:er|te)|synes|syntes|fortæl\w*|fortalte|udtal\w*|tænk\w*|"
+                      r"mening\w*|holdning\w*|syn\s+på|anbefal\w*|said|say|says|saying|think\w*|thought|believe\w*|"
+                      r"told|tell|view\w*|opinion\w*|feel\w*|recommend\w*|stance|position\s+on)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:[.,]\d{3})+(?![\d])|(?<![\w.,])\d+(?:[.,]\d+)?")
 
 
@@ -58,6 +66,8 @@ class Question:
     creative_task: bool = False
     wants_address: bool = False
     wants_source: bool = False
+    names: tuple[str, ...] = ()  # people it names, as written ("Christian Boel")
+    asks_opinion: bool = False  # it asks what someone said, thinks or recommends
 
     @property
     def is_followup(self) -> bool:
@@ -111,4 +121,5 @@ def parse_question(raw: str, history: list[dict] | None = None, condensed: str |
         counted=counted_terms(text), numbers=numbers_of(text),
         filters=filters_for(resolved.focus, resolved.previous), about_report=about,
         creative_task=bool(_CREATIVE_TASK.search(text)), wants_address=bool(_ASKS_ADDRESS.search(text)),
-        wants_source=bool(_ASKS_SOURCE.search(text)))
+        wants_source=bool(_ASKS_SOURCE.search(text)), names=tuple(_PERSON.findall(resolved.focus)),
+        asks_opinion=bool(_OPINION.search(resolved.focus)))
