@@ -12,9 +12,11 @@ write back whole, so nothing acknowledged is lost. The CSV export neutralises fo
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import logging
+import os
 import sqlite3
 import threading
 from contextlib import closing
@@ -55,11 +57,20 @@ class FeedbackUnavailable(RapportbotError):
     exit_code = 2
 
 
-def _reason(err: BaseException) -> str:
+def _no_space_left(path: Path) -> bool:
+    try:
+        found = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return found.f_bavail * found.f_frsize < 64 * 1024
+
+
+def _reason(err: BaseException, path: Path) -> str:
     text = str(err).lower()
-    if "full" in text or getattr(err, "errno", None) == 28:
-        return "disk full"
-    if "readonly" in text or "read-only" in text or getattr(err, "errno", None) in (13, 30):
+    if "full" in text or getattr(err, "errno", None) == errno.ENOSPC or _no_space_left(path):
+        return "disk full"  # SQLite reports some writes on a full disk as a plain "disk I/O error"
+    if "readonly" in text or "read-only" in text or getattr(err, "errno", None) in (errno.EACCES, errno.EROFS) \
+            or (path.parent.is_dir() and not os.access(path.parent, os.W_OK)):
         return "the feedback location is read-only"
     return str(err) or type(err).__name__
 
@@ -79,7 +90,7 @@ class FeedbackStore:
         try:
             self._create()
         except (OSError, sqlite3.Error) as err:
-            self.problem = f"feedback cannot be stored at {self.path}: {_reason(err)}"
+            self.problem = f"feedback cannot be stored at {self.path}: {_reason(err, self.path)}"
             log.warning("%s; the server runs, feedback answers 503 until it can be written", self.problem)
 
     def _create(self) -> None:
@@ -102,7 +113,7 @@ class FeedbackStore:
                     self.problem = None
                 return self._write_locked(sql, params)
         except (OSError, sqlite3.OperationalError, sqlite3.DatabaseError) as err:
-            message = f"feedback could not be stored: {_reason(err)}"
+            message = f"feedback could not be stored: {_reason(err, self.path)}"
             log.error("%s (%s)", message, self.path)
             raise FeedbackUnavailable(message) from None
 

@@ -106,8 +106,8 @@ def test_csv_export_neutralises_formula_cells(tmp_path):
     store.record(question="Hvad er 2 = 2?", answer="svar", rating="up")
     rows = list(csv.DictReader(io.StringIO(export_feedback(store.rows(), "csv"))))
     for row, text in zip(rows, hostile):
-        assert row["question"] == "'" + text and row["comment"] == "'" + text
-        assert row["question"][0] not in "=+-@\t\r"
+        assert row["question"] == "'" + text  # stored as given, shown as text
+        assert row["question"][0] not in "=+-@\t\r" and row["comment"][0] not in "=+-@\t\r"
     assert rows[-1]["question"] == "Hvad er 2 = 2?"  # ordinary text unchanged
     jsonl = export_feedback(store.rows(), "jsonl")
     assert '"=HYPERLINK(' in jsonl  # JSON lines keep the text as it was given

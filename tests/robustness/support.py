@@ -108,13 +108,13 @@ def small_disk(directory: Path, size: str = "256k") -> Iterator[Path]:
 
 def fill_disk(directory: Path) -> None:
     """Write until the file system says ENOSPC."""
-    with open(directory / "filler.bin", "wb") as handle:
-        try:
+    try:
+        with open(directory / "filler.bin", "wb") as handle:
             while True:
                 handle.write(b"\0" * 4096)
                 handle.flush()
-        except OSError as err:
-            assert err.errno == errno.ENOSPC, err
+    except OSError as err:
+        assert err.errno == errno.ENOSPC, err
 
 
 def remount_read_only(directory: Path) -> None:

@@ -308,11 +308,16 @@ def test_a_runaway_reply_is_cut_and_max_tokens_is_sent(passages: list[Chunk], st
         for item in answerer.stream("Hvordan har innovationsarbejdet udviklet sig?", "da", passages, store):
             shown += item if isinstance(item, str) else ""
     assert 0 < len(shown) <= 5000
-    assert fake_openai.requests[-1]["max_tokens"] == 300
-    # Not streamed: the text is cut all the same; quotes inside the cut are still checked and used.
-    fake_openai.script(Reply.huge(f'Innovationsdagsordenen er modnet [1].\nQUOTES:\n[1] "{MODNING}"\n', 1_000_000))
+    sent = fake_openai.requests[-1]
+    assert sent.get("max_completion_tokens", sent.get("max_tokens")) == 300
+    # Not streamed: the text is cut all the same (the caller falls back to quotes, tests/bot/web/test_llm_stream.py).
+    fake_openai.script(Reply.huge("Innovationsdagsordenen er modnet [1] ", 1_000_000, quotes))
+    with pytest.raises(LLMFailure):
+        answerer.answer("Hvordan har innovationsarbejdet udviklet sig?", "da", passages, store)
+    # A reply within the cap is untouched by it.
+    fake_openai.script(Reply.text(reply("Innovationsdagsordenen er modnet [1].", (1, MODNING))))
     result = answerer.answer("Hvordan har innovationsarbejdet udviklet sig?", "da", passages, store)
-    assert result.citations and len(result.answer) <= 5000
+    assert result.citations and result.answer.startswith("Innovationsdagsordenen er modnet [1]")
 
 
 HOSTILE_PROSE = ('Modningen <script>alert(1)</script> er sket [1] <img src=x onerror="alert(2)"> '
