@@ -40,3 +40,19 @@ def test_read_only_store_and_feedback_location_serve_with_a_warning(built_store:
             log = server.log_text()
         assert "warning: feedback cannot be stored" in log and "access: open" in log, log[-2000:]
         assert_no_traceback(log, "the serve log")
+
+
+def test_cli_writing_to_a_full_disk_says_so_in_one_line(tmp_path: Path) -> None:
+    from bot.feedback import FeedbackStore
+    from tests.robustness.support import fill_disk
+
+    db = tmp_path / "feedback.sqlite"
+    FeedbackStore(db).record(question="Hvad siger lederne?", answer="svar", rating="up", comment="x" * 3000)
+    with small_disk(tmp_path / "disk", "64k") as disk:
+        fill_disk(disk)
+        env = bench_env(tmp_path / "no-store")
+        export = run_measured(["feedback", "export", "--db", str(db), "--out", str(disk / "out.jsonl")], env,
+                              timeout_s=120)
+    assert export.returncode == 2, export.stderr[-1500:]
+    lines = [line for line in export.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "the disk is full" in lines[0], export.stderr[-1500:]
