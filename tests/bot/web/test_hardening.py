@@ -258,3 +258,15 @@ def test_latex_is_not_rendered_in_the_chat(server):
             markdowns = [c for c in components if c.get("type") == "markdown"]
             assert all(c["props"].get("latex_delimiters") == [] for c in markdowns
                        if c["props"].get("elem_id") == "rb-status")
+
+
+def test_serve_states_what_is_protected():
+    from bot.commands.serve import access_summary
+    from ingest.settings import ServerSettings
+
+    assert access_summary(ServerSettings()).startswith("open")
+    api_only = access_summary(ServerSettings(api_tokens=["t"]))
+    assert "API-only" in api_only and "RAPPORTBOT_PUBLIC_PAGE" in api_only and "uploads off" in api_only
+    assert "PUBLIC" in access_summary(ServerSettings(api_tokens=["t"], public_page=True))
+    assert "needs the X-Remote-User header" in access_summary(ServerSettings(trusted_user_header="X-Remote-User"))
+    assert "/metrics needs credentials" in access_summary(ServerSettings(api_tokens=["t"], metrics_public=False))
