@@ -3,6 +3,7 @@ through the `rapportbot.commands` entry point group, so `bot` never imports them
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 from importlib.metadata import entry_points
@@ -49,6 +50,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rapportbot: interrupted", file=sys.stderr)
         return 130
+    except OSError as err:
+        if err.errno not in _DISK_ERRORS:
+            raise
+        # A full or read-only disk is the operator's to fix: say where, not a traceback.
+        where = f" ({err.filename})" if err.filename else ""
+        print(f"rapportbot: cannot write{where}: {_DISK_ERRORS[err.errno]}", file=sys.stderr)
+        return 2
+
+
+_DISK_ERRORS = {errno.ENOSPC: "the disk is full", errno.EROFS: "the file system is read-only",
+                errno.EACCES: "permission denied", errno.EDQUOT: "the disk quota is exceeded"}
 
 
 if __name__ == "__main__":

@@ -3,12 +3,20 @@
 Many server threads (and several `serve` processes) may write at once: the database runs in WAL mode,
 every write opens its own short connection with a busy timeout, so concurrent writers wait instead of
 failing, and a process-local lock keeps this process's writers from contending on the file lock.
+
+A bad disk is a clear failure, not a traceback: a location that cannot be written (read-only, missing
+rights) lets the server start with a warning, and every write on it, or on a full disk, raises
+FeedbackUnavailable (the web app answers 503 with its message; one log line each). SQLite rolls a failed
+write back whole, so nothing acknowledged is lost. The CSV export neutralises formula cells (OWASP).
 """
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
+import logging
+import os
 import sqlite3
 import threading
 from contextlib import closing
@@ -16,7 +24,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Literal
 
-from ingest.errors import InputError
+from ingest.errors import InputError, RapportbotError
+
+log = logging.getLogger("rapportbot.feedback")
 
 RATINGS = ("up", "down")
 ISSUES = ("quote_wrong", "answer_wrong", "incomplete", "other")
@@ -41,6 +51,30 @@ CREATE TABLE IF NOT EXISTS feedback (
 """
 
 
+class FeedbackUnavailable(RapportbotError):
+    """Feedback cannot be written here (full disk, read-only location); the message says which."""
+
+    exit_code = 2
+
+
+def _no_space_left(path: Path) -> bool:
+    try:
+        found = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return found.f_bavail * found.f_frsize < 64 * 1024
+
+
+def _reason(err: BaseException, path: Path) -> str:
+    text = str(err).lower()
+    if "full" in text or getattr(err, "errno", None) == errno.ENOSPC or _no_space_left(path):
+        return "disk full"  # SQLite reports some writes on a full disk as a plain "disk I/O error"
+    if "readonly" in text or "read-only" in text or getattr(err, "errno", None) in (errno.EACCES, errno.EROFS) \
+            or (path.parent.is_dir() and not os.access(path.parent, os.W_OK)):
+        return "the feedback location is read-only"
+    return str(err) or type(err).__name__
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -52,6 +86,14 @@ class FeedbackStore:
         self.path = Path(path)
         self.busy_timeout_ms = busy_timeout_ms
         self._lock = threading.Lock()
+        self.problem: str | None = None  # why feedback cannot be written here, once known
+        try:
+            self._create()
+        except (OSError, sqlite3.Error) as err:
+            self.problem = f"feedback cannot be stored at {self.path}: {_reason(err, self.path)}"
+            log.warning("%s; the server runs, feedback answers 503 until it can be written", self.problem)
+
+    def _create(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -64,19 +106,33 @@ class FeedbackStore:
         return conn
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> int:
-        with self._lock:
-            conn = self._connect()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                cursor = conn.execute(sql, params)
-                conn.execute("COMMIT")
-                return int(cursor.lastrowid or 0)
-            except BaseException:
-                if conn.in_transaction:
+        try:
+            with self._lock:
+                if self.problem is not None:
+                    self._create()  # the location may have been fixed since
+                    self.problem = None
+                return self._write_locked(sql, params)
+        except (OSError, sqlite3.OperationalError, sqlite3.DatabaseError) as err:
+            message = f"feedback could not be stored: {_reason(err, self.path)}"
+            log.error("%s (%s)", message, self.path)
+            raise FeedbackUnavailable(message) from None
+
+    def _write_locked(self, sql: str, params: tuple[Any, ...]) -> int:
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            cursor = conn.execute(sql, params)
+            conn.execute("COMMIT")
+            return int(cursor.lastrowid or 0)
+        except BaseException:
+            if conn.in_transaction:
+                try:
                     conn.execute("ROLLBACK")
-                raise
-            finally:
-                conn.close()
+                except sqlite3.Error:
+                    pass  # SQLite has rolled back on its own after a full-disk error
+            raise
+        finally:
+            conn.close()
 
     def record(self, *, question: str, answer: str, citations: list[dict] | None = None, mode: str | None = None,
                language: str | None = None, refused: bool | None = None, rating: str | None = None,
@@ -134,5 +190,16 @@ def export_feedback(rows: Iterable[dict[str, Any]], fmt: Literal["jsonl", "csv"]
     writer = csv.DictWriter(out, fieldnames=[*EXPORT_FIELDS, "lang"], extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "citations": json.dumps(row["citations"], ensure_ascii=False)})
+        cells = {**row, "citations": json.dumps(row["citations"], ensure_ascii=False)}
+        writer.writerow({key: safe_cell(value) for key, value in cells.items()})
     return out.getvalue()
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: one that starts like a formula gets a leading `'` (OWASP)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value

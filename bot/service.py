@@ -23,7 +23,11 @@ from ingest.errors import InputError
 from ingest.settings import Settings
 
 RELOAD_CHECK_S = 1.0
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Control and invisible characters, and lone UTF-16 surrogates (JSON may carry "\ud800"; no encoder takes it).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+# A follow-up reads the last few turns only, each cut to the question limit: the context of a follow-up is
+# bounded whatever a client sends (the edges also refuse more than 50 turns of 20,000 characters).
+HISTORY_MESSAGES = 12
 _FALLBACK_NOTICE = {
     "da": "Sprogmodellen svarede ikke; her er svaret som citater fra rapporten.",
     "en": "The language model did not answer; here is the answer as quotes from the report.",
@@ -43,6 +47,23 @@ def clean_question(question: object, max_chars: int) -> str:
     if len(text) > max_chars:
         raise InputError(_TOO_LONG.format(limit=max_chars))
     return text
+
+
+def bounded_history(history: list[dict] | None, max_chars: int) -> list[dict] | None:
+    """The last HISTORY_MESSAGES user/assistant messages, each cleaned and cut to `max_chars`."""
+    kept = []
+    for message in (history or [])[-HISTORY_MESSAGES:]:
+        if not isinstance(message, dict):
+            continue
+        content = message.get("content")
+        if isinstance(content, list):  # multimodal message parts: keep the text ones
+            content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+        if not isinstance(content, str):
+            continue
+        text = " ".join(_CONTROL.sub(" ", content[:4 * max_chars]).split())[:max_chars]
+        if text:
+            kept.append({"role": message.get("role"), "content": text})
+    return kept or None
 
 
 def _ms(seconds: float) -> float:
@@ -153,6 +174,7 @@ class AnswerService:
     def _run(self, question: str, history: list[dict] | None, id: Any, streaming: bool) -> Iterator[str | Answer]:
         started = time.perf_counter()
         question = clean_question(question, self.settings.server.max_question_chars)
+        history = bounded_history(history, self.settings.server.max_question_chars)
         store = self.store
         early = self._smalltalk(question, detect_language(question), store, id, started)
         if early is not None:

@@ -5,6 +5,7 @@ off (offline). In server mode each build is its own collection, `<collection>-<b
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -13,6 +14,8 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from ingest.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
@@ -26,6 +29,20 @@ def collection_name(settings: "Settings", build_id: str) -> str:
     return f"{settings.store.collection}-{build_id}"
 
 
+def read_only_copy(chroma_dir: Path) -> str:
+    """A private copy of a build's Chroma files in a temporary directory (removed at exit). Chroma writes
+    to its database even to read it, so a store on a read-only disk is searched from the copy (~2 MB)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    target = Path(tempfile.mkdtemp(prefix="rapportbot-chroma-")) / "chroma"
+    shutil.copytree(chroma_dir, target)
+    atexit.register(shutil.rmtree, target.parent, True)
+    log.warning("the store at %s is read-only; searching a private copy of its vectors", chroma_dir.parent)
+    return str(target)
+
+
 def make_client(settings: "Settings", build_path: Path):
     """A Chroma client for this build: HttpClient when RAPPORTBOT_CHROMA_URL is set, else on-disk."""
     import chromadb
@@ -34,7 +51,12 @@ def make_client(settings: "Settings", build_path: Path):
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     url = settings.store.chroma_url
     if not url:
-        return chromadb.PersistentClient(path=str(build_path / "chroma"), settings=chroma_settings)
+        try:
+            return chromadb.PersistentClient(path=str(build_path / "chroma"), settings=chroma_settings)
+        except Exception as err:
+            if "readonly" not in str(err).lower() and "read-only" not in str(err).lower():
+                raise
+            return chromadb.PersistentClient(path=read_only_copy(build_path / "chroma"), settings=chroma_settings)
     parsed = urlparse(url if "://" in url else f"http://{url}")
     try:
         return chromadb.HttpClient(host=parsed.hostname or "localhost",

@@ -31,6 +31,38 @@ class EmbeddingsUnavailable(RapportbotError):
     exit_code = 2
 
 
+# e5 reads at most 512 tokens (specials and the "query: " prefix included); everything past them is work the
+# model throws away, and its cost grows faster than the length (a 200,000-character message held the one
+# embedding thread for most of a minute). Texts are cut to the window before they reach the engine.
+E5_WINDOW_TOKENS = 512
+# No text this short can reach the window (a token is at least one character); no count needed.
+_SURELY_FITS_CHARS = 400
+# Counting tokens is cheap but not free: no more than this many characters are ever counted.
+_MOST_CHARS_COUNTED = 12 * E5_WINDOW_TOKENS
+
+
+def fit_window(model: object, text: str, is_query: bool, window: int = E5_WINDOW_TOKENS) -> str:
+    """The longest prefix of `text` (cut at a space where possible) that fits the model's token window."""
+    if len(text) <= _SURELY_FITS_CHARS:
+        return text
+    text = text[:_MOST_CHARS_COUNTED]
+    count = getattr(model, "token_count", None)
+    if count is None:  # an engine that cannot count: the character cap alone bounds the work
+        return text
+    if count(text, is_query) <= window:
+        return text
+    low, high = _SURELY_FITS_CHARS, len(text)  # low fits, high does not
+    while high - low > 8:
+        middle = (low + high) // 2
+        if count(text[:middle], is_query) <= window:
+            low = middle
+        else:
+            high = middle
+    cut = text[:low]
+    space = cut.rfind(" ")
+    return cut[:space] if space > low - 40 else cut
+
+
 # model id -> (model, its inference lock, its query batcher); the model is kept so the id stays its own.
 _PER_MODEL: dict[int, tuple[object, threading.Lock, QueryBatcher]] = {}
 _PER_MODEL_LOCK = threading.Lock()
@@ -62,8 +94,9 @@ class E5Embeddings(Embeddings):
     @staticmethod
     def _batch_encoder(model: object, lock: threading.Lock):
         def encode(texts: list[str]) -> np.ndarray:
+            texts = [fit_window(model, t, True) if t.strip() else " " for t in texts]
             with lock:
-                return np.atleast_2d(model.encode([t if t.strip() else " " for t in texts], True))
+                return np.atleast_2d(model.encode(texts, True))
         return encode
 
     def query_vectors(self, texts: list[str]) -> np.ndarray:
@@ -81,7 +114,8 @@ class E5Embeddings(Embeddings):
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
-            batch = [t if t.strip() else " " for t in texts[start:start + self.batch_size]]
+            batch = [fit_window(self._model, t, is_query) if t.strip() else " "
+                     for t in texts[start:start + self.batch_size]]
             with self._lock:
                 vectors = self._model.encode(batch, is_query)
             out[start:start + len(batch)] = np.atleast_2d(vectors)

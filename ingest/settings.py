@@ -101,6 +101,8 @@ class LLMSettings(_Group):
     context_chars: int = Field(4000, ge=500, le=100_000, validation_alias=_env("RAPPORTBOT_LLM_CONTEXT_CHARS"),
                                description="Most characters of report passages handed to the model (whole chunks, "
                                            "best first by the span ranker); also the answer's `retrieved`.")
+    max_reply_chars: int = Field(20_000, ge=1000, validation_alias=_env("RAPPORTBOT_LLM_MAX_REPLY_CHARS"),
+                                 description="Hard cut on the model's reply: reading (streamed or not) stops after this many characters, so a runaway model cannot flood the page, the API or memory.")
     second_opinion: bool = Field(True, validation_alias=_env("RAPPORTBOT_LLM_SECOND_OPINION"),
                                  description="Let the LLM read the passages of a question the extractive checks refuse on weak evidence (wrong kind, off subject, flat or foreign) and answer or refuse; questions with nothing close, no subject or a writing request never reach it.")
 
@@ -134,6 +136,24 @@ class ServerSettings(_Group):
                                     description="Longer questions are refused with a 4xx / a clear message.")
     request_threads: int = Field(0, ge=0, le=1000, validation_alias=_env("RAPPORTBOT_REQUEST_THREADS"),
                                  description="API requests answered at once (the rest wait in line); 0: 16 without an LLM (CPU-bound: more threads only share the cores more thinly), 64 with one (threads mostly wait on the model).")
+
+    public_page: bool = Field(False, validation_alias=_env("RAPPORTBOT_PUBLIC_PAGE"),
+                              description="With only RAPPORTBOT_API_TOKENS set (no login, no SSO header): serve the page and its Gradio API to anyone; off: an API-only deployment where every route but /api/health (and /metrics) needs a token.")
+    metrics_public: bool = Field(True, validation_alias=_env("RAPPORTBOT_METRICS_PUBLIC"),
+                                 description="/metrics answers without credentials (for Prometheus; it holds no question text); off: it needs them like every other route.")
+    cookie_samesite: Literal["lax", "strict", "none"] = Field(
+        "lax", validation_alias=_env("RAPPORTBOT_COOKIE_SAMESITE"),
+        description="SameSite of the login cookie; none only for a cross-site embed that must stay signed in (needs HTTPS).")
+    max_body_bytes: int = Field(2_000_000, ge=10_000, validation_alias=_env("RAPPORTBOT_MAX_BODY_BYTES"),
+                                description="Largest request body accepted; bigger ones get 413 before they are read.")
+    login_attempts: int = Field(5, ge=1, validation_alias=_env("RAPPORTBOT_LOGIN_ATTEMPTS"),
+                                description="Failed logins (page or HTTP Basic) one client may make per RAPPORTBOT_LOGIN_WINDOW; then 429 with Retry-After.")
+    login_window_s: float = Field(60.0, gt=0, validation_alias=_env("RAPPORTBOT_LOGIN_WINDOW"),
+                                  description="Seconds over which failed logins are counted per client.")
+
+    @property
+    def any_auth(self) -> bool:
+        return bool(self.auth_file or self.trusted_user_header or self.api_tokens)
 
     @field_validator("allowed_origins", "api_tokens", mode="before")
     @classmethod

@@ -95,8 +95,13 @@ def write_json(path: Path, data: object) -> None:
 @contextmanager
 def ingest_lock(root: Path) -> Iterator[None]:
     """One ingest at a time per store (a second one fails fast instead of racing the pointer)."""
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / LOCK, "w") as handle:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        handle = open(root / LOCK, "w")
+    except OSError as err:
+        raise StoreError(f"cannot write the store at {root}: {err.strerror or err} - ingest needs a writable "
+                         "store directory (the previous build is untouched)") from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

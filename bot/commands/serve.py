@@ -79,13 +79,36 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if err is not None:
         print(f"rapportbot: {err}\nrapportbot: serving anyway; the page says so until `rapportbot ingest` "
               "has built the store.", file=sys.stderr)
+    if app.state.feedback.problem:
+        print(f"rapportbot: warning: {app.state.feedback.problem}; answers work, feedback gets 503 until the "
+              "location can be written (RAPPORTBOT_FEEDBACK_DB)", file=sys.stderr)
     public = f"http://{server.host}:{server.port}{server.root_path.rstrip('/')}/"
     print(f"rapportbot: the page is at {public} (API docs: {public}docs)", file=sys.stderr)
+    print(f"rapportbot: access: {access_summary(server)}", file=sys.stderr)
     config = uvicorn.Config(app, host=server.host, port=server.port, log_level="warning", access_log=False,
                             proxy_headers=True, timeout_graceful_shutdown=3)
     threads = request_threads(settings, llm_configured(app.state.holder.peek(), settings))
     sized_server(uvicorn.Server, threads)(config).run()
     return 0
+
+
+def access_summary(server) -> str:
+    """One line on what is protected and how (bot/web/auth.py has the rule)."""
+    if not server.any_auth:
+        return "open: no credentials configured (page, /api and /v1 answer anyone who can reach the address)"
+    api = [name for name, on in (("a bearer token", server.api_tokens), ("HTTP Basic", server.auth_file),
+                                 (f"the {server.trusted_user_header} header", server.trusted_user_header)) if on]
+    if server.trusted_user_header:
+        page = f"needs the {server.trusted_user_header} header"
+    elif server.auth_file:
+        page = "needs a login"
+    elif server.public_page:
+        page = "PUBLIC without credentials (RAPPORTBOT_PUBLIC_PAGE=true): anyone can ask through it"
+    else:
+        page = "off - an API-only deployment (every route needs a token; RAPPORTBOT_PUBLIC_PAGE=true opens the page)"
+    metrics = "open" if server.metrics_public else "needs credentials"
+    return (f"/api and /v1 need {' or '.join(api)}; the page and its Gradio API {page}; /api/health open; "
+            f"/metrics {metrics}; uploads off")
 
 
 def request_threads(settings: Settings, llm: bool) -> int:

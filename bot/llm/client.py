@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator, Sequence
 from bot.llm.citations import guard_inline_quotes, number_citations, verify_model_quotes
 from bot.llm.parse import QUOTES_HEADING, MalformedReply, parse_reply, passage_markers, renumber_markers, streamed_answer
 from bot.llm.prompts import load_prompt, refusal_phrase
+from bot.llm.sanitise import plain_prose, settled_prose
 from bot.types import Citation
 from ingest.settings import Settings
 from ingest.types import Chunk
@@ -80,6 +81,7 @@ class LLMAnswerer:
         self.settings = settings
         llm = settings.llm
         self.timeout_s = llm.timeout_s
+        self.max_reply_chars = llm.max_reply_chars
         # Local servers need no key, but the OpenAI client insists on one.
         self._chat = ChatOpenAI(model=llm.model, base_url=llm.base_url, api_key=llm.api_key or "not-needed",
                                 temperature=llm.temperature, timeout=llm.timeout_s, max_retries=0,
@@ -125,7 +127,7 @@ class LLMAnswerer:
             raise TimeoutError
         if "error" in box:
             raise box["error"]
-        return box["text"]
+        return box["text"][:self.max_reply_chars]
 
     def _stream_text(self, messages: list, deadline: float | None = None) -> Iterator[str]:
         """Text chunks as they arrive; TimeoutError when the whole reply takes longer than timeout_s."""
@@ -195,7 +197,11 @@ class LLMAnswerer:
                 if piece is None:
                     break
                 text += piece
-                visible = streamed_answer(text)
+                if len(text) >= self.max_reply_chars:
+                    # A runaway reply: stop reading (the finally below closes the response) and check what came.
+                    text = text[:self.max_reply_chars]
+                    break
+                visible = settled_prose(streamed_answer(text))
                 if len(visible) > len(shown) and visible.startswith(shown):
                     yield visible[len(shown):]
                     shown = visible
@@ -238,8 +244,9 @@ class LLMAnswerer:
         verified = verify_model_quotes(parsed.quotes, passages, store, self.settings.answer.max_quotes)
         if not verified.citations:
             raise LLMFailure(_message("no_quote", language))
-        mapping = number_citations(verified, passage_markers(parsed.answer))
-        answer = renumber_markers(parsed.answer, mapping)
+        prose = plain_prose(parsed.answer)  # no HTML or links from the model, ever
+        mapping = number_citations(verified, passage_markers(prose))
+        answer = renumber_markers(prose, mapping)
         if not re.search(r"\[\d+\]", answer):  # the model forgot its markers: point at every citation
             answer = f"{answer} " + "".join(f"[{c.n}]" for c in verified.citations)
         answer, unverified = guard_inline_quotes(answer, passages)

@@ -1,29 +1,35 @@
 """The HTTP API under /api: ask (the `rapportbot ask --json` contract), health and feedback."""
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.types import Answer
 from bot.web.observe import answer_facts, count_answer, llm_configured
 from ingest.errors import InputError
 
 router = APIRouter(prefix="/api", tags=["api"])
+# The history limits of /api/ask, shared with /v1: a follow-up needs a few turns, not megabytes.
+MAX_HISTORY_TURNS = 50
+MAX_TURN_CHARS = 20_000
+# Feedback fields: a citation is a quote with its place; 20 of them of a few kB each is plenty.
+MAX_CITATION_CHARS = 5_000
 
 
 class Turn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Literal["user", "assistant"]
-    content: str = Field(max_length=20_000)
+    content: str = Field(max_length=MAX_TURN_CHARS)
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(description="The question, Danish or English (at most RAPPORTBOT_MAX_QUESTION_CHARS).")
-    history: list[Turn] | None = Field(None, max_length=50,
+    history: list[Turn] | None = Field(None, max_length=MAX_HISTORY_TURNS,
                                        description="Earlier turns, oldest first, for follow-up questions.")
 
 
@@ -39,6 +45,15 @@ class FeedbackRequest(BaseModel):
     issue: Literal["quote_wrong", "answer_wrong", "incomplete", "other"] | None = Field(
         None, description="quote_wrong: the quote is wrong or does not support the answer.")
     comment: str | None = Field(None, max_length=4000)
+
+    @field_validator("citations")
+    @classmethod
+    def _small_citations(cls, citations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for n, citation in enumerate(citations):
+            size = len(json.dumps(citation, ensure_ascii=False))
+            if size > MAX_CITATION_CHARS:
+                raise ValueError(f"citation {n} is {size} characters as JSON; the limit is {MAX_CITATION_CHARS}")
+        return citations
 
 
 class Health(BaseModel):

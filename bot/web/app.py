@@ -16,7 +16,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from bot.web.middleware import CatchAll, RootPath, SecurityHeaders
+from bot.web.middleware import BodyLimit, CatchAll, OriginsAndCookies, QueueDataGuard, RootPath, \
+    SecurityHeaders
 from ingest.errors import InputError, StoreError
 from ingest.settings import BUNDLED_METADATA, Settings
 
@@ -29,9 +30,10 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
-    from bot.feedback import FeedbackStore
+    from bot.feedback import FeedbackStore, FeedbackUnavailable
     from bot.web import api, openai_compat
-    from bot.web.auth import AccessControl, PasswordCheck, load_users
+    from bot.web.auth import AccessControl, PasswordCheck, gradio_login, load_users
+    from bot.web.logins import LoginLimiter
     from bot.web.chat import ChatLogic, load_metadata
     from bot.web.holder import ServiceHolder
     from bot.web.observe import Metrics, RequestObserver
@@ -49,6 +51,7 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
                                       "query_batcher", None))
     feedback = FeedbackStore(feedback_path or server.feedback_db)
     password_check = PasswordCheck(load_users(server.auth_file)) if server.auth_file else None
+    logins = LoginLimiter(server.login_attempts, server.login_window_s)
 
     app = FastAPI(title="rapportbot", version="0.1.0", docs_url="/docs", redoc_url=None,
                   description="Ask the report: short answers backed by verbatim, checked quotes. "
@@ -68,6 +71,10 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
     @app.exception_handler(StoreError)
     async def no_store(request: Request, err: StoreError) -> JSONResponse:
         return JSONResponse({"error": str(err), "store_loaded": False}, status_code=503)
+
+    @app.exception_handler(FeedbackUnavailable)
+    async def no_feedback(request: Request, err: FeedbackUnavailable) -> JSONResponse:
+        return JSONResponse({"error": str(err)}, status_code=503)  # FeedbackStore logged it, in one line
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, err: HTTPException) -> JSONResponse:
@@ -104,7 +111,7 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
     logic = ChatLogic(settings, holder, feedback, metrics, load_metadata(store, BUNDLED_METADATA))
     gradio_auth: dict[str, Any] = {}
     if password_check is not None:
-        gradio_auth["auth"] = password_check
+        gradio_auth["auth"] = gradio_login(password_check, logins)
     elif server.trusted_user_header:
         header = server.trusted_user_header
         gradio_auth["auth_dependency"] = lambda request: request.headers.get(header) or None
@@ -113,18 +120,27 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
                            font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"])
     common = dict(root_path=server.root_path or None, ssr_mode=False, footer_links=[], show_error=False,
                   theme=theme, **gradio_auth)
-    gr.mount_gradio_app(app, build_page(logic, embed=True).queue(default_concurrency_limit=16), path="/embed",
+    embed_page, page = build_page(logic, embed=True), build_page(logic)
+    gr.mount_gradio_app(app, embed_page.queue(default_concurrency_limit=16), path="/embed",
                         css=EMBED_CSS, **{**common, "root_path": (server.root_path.rstrip("/") + "/embed")
                                           if server.root_path else None})
-    gr.mount_gradio_app(app, build_page(logic).queue(default_concurrency_limit=16), path="/", css=CSS, **common)
+    gr.mount_gradio_app(app, page.queue(default_concurrency_limit=16), path="/", css=CSS, **common)
 
-    # Outermost last: root path -> observe -> CORS -> access control -> security headers -> catch-all -> routes.
+    def known_session(path: str, session_hash: str) -> bool:
+        blocks = embed_page if "/embed/" in path else page
+        return session_hash in blocks._queue.pending_messages_per_session
+
+    # Outermost last: root path -> observe -> body cap -> origins/cookies -> CORS -> access control
+    # -> security headers -> catch-all -> routes.
     app.add_middleware(CatchAll)
+    app.add_middleware(QueueDataGuard, known=known_session)
     app.add_middleware(SecurityHeaders, allowed_origins=server.allowed_origins)
-    app.add_middleware(AccessControl, server=server, check_password=password_check)
+    app.add_middleware(AccessControl, server=server, check_password=password_check, logins=logins)
     if server.allowed_origins:
         app.add_middleware(CORSMiddleware, allow_origins=server.allowed_origins, allow_credentials=True,
                            allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["*"])
+    app.add_middleware(OriginsAndCookies, allowed_origins=server.allowed_origins, samesite=server.cookie_samesite)
+    app.add_middleware(BodyLimit, max_bytes=server.max_body_bytes)
     app.add_middleware(RequestObserver, metrics=metrics, log_questions=server.log_questions)
     app.add_middleware(RootPath, root_path=server.root_path)
     return app
@@ -145,6 +161,10 @@ def describe_validation(errors: list[dict]) -> str:
         loc = [str(p) for p in error.get("loc", ()) if p != "body"]
         if error.get("type") == "json_invalid":
             parts.append(f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')})")
+            continue
+        if error.get("type") == "string_unicode":
+            parts.append(f"{'.'.join(loc) or 'body'}: holds a lone UTF-16 surrogate (\\ud800-\\udfff), "
+                         "which is not text; send the character whole or drop it")
             continue
         if error.get("type") == "missing" and not loc:
             parts.append("the body is missing: send a JSON object")

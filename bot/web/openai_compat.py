@@ -17,7 +17,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.types import Answer
-from bot.web.api import check_question, note_answer
+from bot.web.api import MAX_HISTORY_TURNS, MAX_TURN_CHARS, check_question, note_answer
 from bot.web.render import answer_markdown, lead_text
 from ingest.errors import InputError
 
@@ -46,7 +46,7 @@ class ChatRequest(BaseModel):
     # Clients send many OpenAI fields (temperature, max_tokens, user...); they are accepted and ignored.
     model_config = ConfigDict(extra="allow")
     model: str = MODEL
-    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=2 * MAX_HISTORY_TURNS)
     stream: bool = False
 
 
@@ -55,8 +55,15 @@ def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict]]:
     last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
     if last_user is None:
         raise InputError("messages hold no user message: the last user message is the question")
+    for n, message in enumerate(messages[:last_user]):
+        if len(message.text()) > MAX_TURN_CHARS:
+            raise InputError(f"messages.{n}: {len(message.text())} characters; earlier messages may hold at most "
+                             f"{MAX_TURN_CHARS} (the history limit of /api/ask)")
     history = [{"role": m.role, "content": m.text()} for m in messages[:last_user]
                if m.role in ("user", "assistant") and m.text().strip()]
+    if len(history) > MAX_HISTORY_TURNS:
+        raise InputError(f"{len(history)} earlier user/assistant messages; at most {MAX_HISTORY_TURNS} "
+                         "(the history limit of /api/ask)")
     return messages[last_user].text(), history
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import gradio as gr
 
+from bot.feedback import FeedbackUnavailable
 from bot.types import Answer
 from bot.web.chat import ChatLogic, about_html
 from bot.web.render import escape
@@ -44,6 +45,7 @@ def build_page(logic: ChatLogic, embed: bool = False) -> gr.Blocks:
                 chatbot = gr.Chatbot(
                     elem_id="rb-chat", height="62vh" if not embed else "70vh", show_label=False,
                     sanitize_html=True, render_markdown=True, allow_tags=False, buttons=[],
+                    latex_delimiters=[],  # off: `$$\\rule{2000px}{2000px}$$` in a question would draw over the chat
                     feedback_options=("Like", "Dislike"), layout="bubble", autoscroll=True,
                     examples=[{"text": q} for q in t["examples"]], placeholder=str(t["welcome"]))
                 with gr.Row(equal_height=True):
@@ -56,7 +58,7 @@ def build_page(logic: ChatLogic, embed: bool = False) -> gr.Blocks:
                 with gr.Row():
                     copy = gr.Button(str(t["copy"]), size="sm", elem_id="rb-copy", interactive=False)
                     clear = gr.Button(str(t["clear"]), size="sm", elem_id="rb-clear")
-                status = gr.Markdown("", elem_id="rb-status")
+                status = gr.Markdown("", elem_id="rb-status", latex_delimiters=[])
                 with gr.Group(visible=False, elem_id="rb-feedback") as feedback_box:
                     issue = gr.Radio(choices=list(t["issues"]), label=str(t["issue_label"]), elem_id="rb-issue")
                     comment = gr.Textbox(label=str(t["comment"]), lines=2, max_lines=6, elem_id="rb-comment")
@@ -122,7 +124,10 @@ def build_page(logic: ChatLogic, embed: bool = False) -> gr.Blocks:
             index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
             turn = int(index) // 2
             rating = "up" if event.liked is True else "down" if event.liked is False else None
-            row = logic.rate(history, turn, rating, _user(request), row_id=rows.get(str(turn)))
+            try:
+                row = logic.rate(history, turn, rating, _user(request), row_id=rows.get(str(turn)))
+            except FeedbackUnavailable as err:
+                return rows, gr.update(), f"{t['feedback_failed']} ({err})", gr.update(), gr.update()
             if row is None:
                 return rows, gr.update(), str(t["nothing_to_rate"]), gr.update(), gr.update()
             rows = {**rows, str(turn): row}
@@ -134,8 +139,11 @@ def build_page(logic: ChatLogic, embed: bool = False) -> gr.Blocks:
                        request: gr.Request):
             if turn is None:
                 return rows, str(t["nothing_to_rate"]), gr.update(), gr.update()
-            row = logic.rate(history, int(turn), None, _user(request), row_id=rows.get(str(turn)),
-                             issue=issue_value or None, comment=text or None)
+            try:
+                row = logic.rate(history, int(turn), None, _user(request), row_id=rows.get(str(turn)),
+                                 issue=issue_value or None, comment=text or None)
+            except FeedbackUnavailable as err:
+                return rows, f"{t['feedback_failed']} ({err})", gr.update(), gr.update()
             if row is None:
                 return rows, str(t["nothing_to_rate"]), gr.update(), gr.update()
             return {**rows, str(turn): row}, str(t["thanks_comment"]), gr.update(value=None), ""

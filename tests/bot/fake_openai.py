@@ -10,6 +10,7 @@ points the code under test at `server.base_url`. Replies are consumed in order, 
     server.script(Reply.hang(5))                                  # no response for 5 s
     server.script(Reply.hang_midstream('Svar begynder ...', 5))   # some SSE chunks, then silence
     server.script(Reply.garbage())                                # 200 with a body that is not JSON
+    server.script(Reply.huge('Svar ', 1_000_000))                 # a runaway model: 1 MB of text
 """
 from __future__ import annotations
 
@@ -35,6 +36,12 @@ class Reply:
     def text(cls, content: str, chunk_chars: int = 12) -> "Reply":
         """A normal completion whose message is `content` (streamed in pieces of `chunk_chars`)."""
         return cls("text", content=content, chunk_chars=chunk_chars)
+
+    @classmethod
+    def huge(cls, start: str, total_chars: int, tail: str = "", chunk_chars: int = 64) -> "Reply":
+        """A runaway reply: `start`, filler words up to `total_chars`, then `tail` (e.g. a QUOTES block)."""
+        filler = ("og så videre " * (total_chars // 13 + 1))[:max(0, total_chars - len(start) - len(tail))]
+        return cls("text", content=start + filler + tail, chunk_chars=chunk_chars)
 
     @classmethod
     def error(cls, status: int = 500) -> "Reply":

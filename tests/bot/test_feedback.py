@@ -89,3 +89,37 @@ def test_cli_export_writes_a_file_the_eval_format_reads(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "bot.cli", "feedback", "export", "--db",
                               str(tmp_path / "none.sqlite")], capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "rapportbot serve" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_csv_export_neutralises_formula_cells(tmp_path):
+    """Issue 12 / OWASP CSV injection: a cell a spreadsheet would run as a formula is written as text."""
+    import csv
+    import io
+
+    from bot.feedback import FeedbackStore, export_feedback
+
+    store = FeedbackStore(tmp_path / "feedback.sqlite")
+    hostile = ['=HYPERLINK("https://evil.example","klik")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+               "\tvalue", "\rvalue"]
+    for text in hostile:
+        store.record(question=text, answer="svar", comment=text, rating="down")
+    store.record(question="Hvad er 2 = 2?", answer="svar", rating="up")
+    rows = list(csv.DictReader(io.StringIO(export_feedback(store.rows(), "csv"))))
+    for row, text in zip(rows, hostile):
+        assert row["question"] == "'" + text  # stored as given, shown as text
+        assert row["question"][0] not in "=+-@\t\r" and row["comment"][0] not in "=+-@\t\r"
+    assert rows[-1]["question"] == "Hvad er 2 = 2?"  # ordinary text unchanged
+    jsonl = export_feedback(store.rows(), "jsonl")
+    assert '"=HYPERLINK(' in jsonl  # JSON lines keep the text as it was given
+
+
+def test_a_read_only_feedback_location_is_a_warning_then_a_clear_error(tmp_path):
+    from bot.feedback import FeedbackStore, FeedbackUnavailable
+    from tests.robustness.support import remount_read_only, small_disk
+
+    with small_disk(tmp_path / "disk") as disk:
+        remount_read_only(disk)
+        store = FeedbackStore(disk / "feedback.sqlite")
+        assert store.problem and "read-only" in store.problem
+        with pytest.raises(FeedbackUnavailable, match="read-only"):
+            store.record(question="q", answer="a", rating="up")

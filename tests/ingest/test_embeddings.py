@@ -105,3 +105,18 @@ def test_openai_backend_failure_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(EmbeddingsUnavailable, match="embedding failed"):
         ingest_files([source], settings, progress=False)
     assert not (tmp_path / "store" / "CURRENT").exists()
+
+
+def test_e5_reads_at_most_its_512_token_window(e5: E5Embeddings) -> None:
+    """Issue 12: a 200,000-character text costs what its first 512 tokens cost, and gives their vector."""
+    from ingest.embeddings import E5_WINDOW_TOKENS, fit_window
+
+    huge = "Hvordan arbejder toplederne med innovation i kommunerne og regionerne? " * 2800
+    fitted = fit_window(e5._model, huge, True)
+    assert 400 < len(fitted) < 4000 and huge.startswith(fitted)
+    assert E5_WINDOW_TOKENS - 20 <= e5._model.token_count(fitted, True) <= E5_WINDOW_TOKENS
+    assert fit_window(e5._model, "kort spørgsmål", True) == "kort spørgsmål"
+    whole, cut = e5.query_vector(huge), e5.query_vectors([fitted])[0]
+    assert float(whole @ cut) > 0.9999
+    batch = e5.query_batcher.embed(huge + " og lidt mere")  # the batched path cuts the same way
+    assert float(batch @ cut) > 0.9999

@@ -103,3 +103,30 @@ def test_duplicates_are_embedded_once_and_errors_reach_every_caller() -> None:
         thread.join(10)
     assert len(errors) == 3 and all("cannot embed" in str(e) for e in errors)
     assert batcher.embed("after").tolist() == [5.0, 1.0]  # the worker goes on after a failure
+
+
+def test_short_questions_do_not_wait_behind_long_texts() -> None:
+    """Issue 12: a batch is shortest-first and bounded in characters, so long follow-up texts queued
+    before a user's short question neither share its model call nor go ahead of it."""
+    seen: list[list[str]] = []
+    gate = threading.Lock()
+
+    def encode(texts: list[str]) -> np.ndarray:
+        with gate:
+            seen.append([t[:12] for t in texts])
+            return np.ones((len(texts), 2), dtype=np.float32)
+
+    batcher = QueryBatcher(encode)
+    longs = [f"lang-{i} " + "innovation " * 600 for i in range(3)]
+    with gate:
+        first, threads = ask_at_once(batcher.embed, ["warm"])
+        wait_until(lambda: batcher.waiting() == 0, "the worker took the first text")
+        queued_long, long_threads = ask_at_once(batcher.embed, longs)
+        wait_until(lambda: batcher.waiting() == 3, "three long texts queued")
+        queued_short, short_threads = ask_at_once(batcher.embed, ["kort spørgsmål", "andet spørgsmål"])
+        wait_until(lambda: batcher.waiting() == 5, "two short questions queued behind them")
+    for thread in threads + long_threads + short_threads:
+        thread.join(10)
+    # The short ones first; each long text (about 6,600 characters) fills most of a call's budget.
+    assert seen == [["warm"], ["kort spørgsm", "andet spørgs", "lang-0 innov"], ["lang-1 innov"], ["lang-2 innov"]]
+    assert len(queued_short) == 2 and len(queued_long) == 3 and len(first) == 1

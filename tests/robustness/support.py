@@ -2,11 +2,14 @@
 a changed copy of the report and a store moved into a real Chroma server."""
 from __future__ import annotations
 
+import errno
 import json
 import re
 import shutil
+import subprocess
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from eval.bench.processes import bench_env, run_measured
 from ingest.settings import PROJECT_ROOT
@@ -89,3 +92,30 @@ def chroma_backed_store(built_store: Path, work: Path):
         chroma.stop()
         raise AssertionError(f"ingest into the Chroma server failed: {run.stderr[-1500:]}")
     return store, chroma
+
+
+@contextmanager
+def small_disk(directory: Path, size: str = "256k") -> Iterator[Path]:
+    """A real tmpfs of `size` mounted at `directory` (the test runs as root, as in CI); unmounted after.
+    Fill it with `fill_disk`, make it read-only with `remount_read_only`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(directory)], check=True)
+    try:
+        yield directory
+    finally:
+        subprocess.run(["umount", "-l", str(directory)], check=False)
+
+
+def fill_disk(directory: Path) -> None:
+    """Write until the file system says ENOSPC."""
+    try:
+        with open(directory / "filler.bin", "wb") as handle:
+            while True:
+                handle.write(b"\0" * 4096)
+                handle.flush()
+    except OSError as err:
+        assert err.errno == errno.ENOSPC, err
+
+
+def remount_read_only(directory: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(directory)], check=True)

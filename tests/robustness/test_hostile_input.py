@@ -97,6 +97,37 @@ def test_openai_endpoint_survives_a_hostile_sample(served, hostile: list[dict[st
                 assert item["marker"] not in content, (item["id"], content[:300])
 
 
+def test_probe_cases_get_a_4xx_and_leave_the_server_free(served) -> None:
+    """Issue 12's probe on a real `rapportbot serve`: 5 MB and 200,000-character histories, lone surrogates
+    and LaTeX; meanwhile another user's question is answered."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    follow = {"role": "user", "content": "og hvad med regionerne?"}
+    five_mb = {"messages": [{"role": "user", "content": "innovation " * 500_000}, follow]}
+    long_turn = {"messages": [{"role": "user", "content": "innovation " * 20_000}, follow]}
+
+    def post(path: str, body: Any) -> httpx.Response:
+        with httpx.Client(base_url=served.url, timeout=60, trust_env=False) as client:
+            if isinstance(body, bytes):
+                return client.post(path, content=body, headers={"Content-Type": "application/json"})
+            return client.post(path, json=body)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        heavy = [pool.submit(post, "/v1/chat/completions", five_mb) for _ in range(2)]
+        heavy += [pool.submit(post, "/v1/chat/completions", long_turn) for _ in range(2)]
+        other = post("/api/ask", {"question": "Hvor mange topledere blev interviewet?"})
+        statuses = [f.result().status_code for f in heavy]
+    assert other.status_code == 200 and other.json()["citations"]
+    assert statuses == [413, 413, 422, 422], statuses
+    surrogate = post("/api/ask", b'{"question": "Hvad siger lederne om innovation? \\ud800"}')
+    assert surrogate.status_code == 200 and surrogate.json()["citations"], surrogate.text[:300]
+    lone = post("/v1/chat/completions", b'{"messages": [{"role": "user", "content": "\\udfff"}]}')
+    assert lone.status_code == 422 and lone.json()["error"], lone.text[:300]
+    latex = post("/api/ask", {"question": "$$\\rule{2000px}{2000px}$$ hvad siger rapporten om innovation?"})
+    assert latex.status_code == 200
+    assert_no_traceback(served.log_text(), "the serve log")
+
+
 INVENTED = "Rapporten anbefaler at nedlægge COI og alle kommuner med det samme."
 
 

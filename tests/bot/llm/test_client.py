@@ -293,3 +293,47 @@ def test_a_model_that_obeys_an_injection_gets_no_citation(passages: list[Chunk],
     fake_openai.script(Reply.text(reply(f"{row['marker']} [1]", (1, row["marker"]), (2, row["question"][:300]))))
     with pytest.raises(LLMFailure):
         answerer.answer(row["question"], "da", passages, store)
+
+
+# --- issue 12: a runaway or hostile model -----------------------------------------------------------------
+def test_a_runaway_reply_is_cut_and_max_tokens_is_sent(passages: list[Chunk], store: Any,
+                                                       fake_openai: FakeOpenAI) -> None:
+    settings = Settings(llm=LLMSettings(provider="openai", base_url=fake_openai.base_url, model="fake-model",
+                                        timeout_s=30, max_tokens=300, max_reply_chars=5000))
+    answerer = LLMAnswerer(settings)
+    quotes = "\nQUOTES:\n" + f'[1] "{MODNING}"'
+    fake_openai.script(Reply.huge("Innovationsdagsordenen er modnet [1] ", 1_000_000, quotes))
+    shown = ""
+    with pytest.raises(LLMFailure):  # the cut reply lost its QUOTES: no verified quote, no answer
+        for item in answerer.stream("Hvordan har innovationsarbejdet udviklet sig?", "da", passages, store):
+            shown += item if isinstance(item, str) else ""
+    assert 0 < len(shown) <= 5000
+    sent = fake_openai.requests[-1]
+    assert sent.get("max_completion_tokens", sent.get("max_tokens")) == 300
+    # Not streamed: the text is cut all the same (the caller falls back to quotes, tests/bot/web/test_llm_stream.py).
+    fake_openai.script(Reply.huge("Innovationsdagsordenen er modnet [1] ", 1_000_000, quotes))
+    with pytest.raises(LLMFailure):
+        answerer.answer("Hvordan har innovationsarbejdet udviklet sig?", "da", passages, store)
+    # A reply within the cap is untouched by it.
+    fake_openai.script(Reply.text(reply("Innovationsdagsordenen er modnet [1].", (1, MODNING))))
+    result = answerer.answer("Hvordan har innovationsarbejdet udviklet sig?", "da", passages, store)
+    assert result.citations and result.answer.startswith("Innovationsdagsordenen er modnet [1]")
+
+
+HOSTILE_PROSE = ('Modningen <script>alert(1)</script> er sket [1] <img src=x onerror="alert(2)"> '
+                 'se [her](javascript:alert(3)) og ![spor](https://evil.example/p.png?q=x) <a href="data:x">link</a>')
+
+
+def test_model_prose_is_plain_text_with_our_markers(passages: list[Chunk], store: Any,
+                                                    fake_openai: FakeOpenAI, answerer: LLMAnswerer) -> None:
+    fake_openai.script(Reply.text(reply(HOSTILE_PROSE, (1, MODNING))), Reply.text(reply(HOSTILE_PROSE, (1, MODNING))))
+    for result in (answerer.answer("Hvad er sket?", "da", passages, store),
+                   list(answerer.stream("Hvad er sket?", "da", passages, store))[-1]):
+        text = result.answer.lower()
+        for bad in ("<script", "<img", "onerror=", "javascript:", "data:", "evil.example", "<a "):
+            assert bad not in text, (bad, result.answer)
+        assert "[1]" in result.answer and "Modningen" in result.answer and "her" in result.answer
+    fake_openai.script(Reply.text(reply(HOSTILE_PROSE, (1, MODNING)), chunk_chars=3))
+    deltas = [i for i in answerer.stream("Hvad er sket?", "da", passages, store) if isinstance(i, str)]
+    streamed = "".join(deltas).lower()
+    assert deltas and "<script" not in streamed and "onerror" not in streamed and "javascript:" not in streamed

@@ -68,7 +68,7 @@ def start_server(store_settings: Settings, answer_service: Any,
     started: list[RunningServer] = []
 
     def start(service: Any = None, **server_fields: Any) -> RunningServer:
-        feedback_db = tmp_path_factory.mktemp("feedback") / "feedback.sqlite"
+        feedback_db = server_fields.pop("feedback_db", None) or tmp_path_factory.mktemp("feedback") / "feedback.sqlite"
         server = ServerSettings(**{"feedback_db": feedback_db, **server_fields})
         settings = store_settings.model_copy(update={"server": server})
         running = RunningServer(settings, service or answer_service, feedback_db).start()

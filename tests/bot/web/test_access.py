@@ -64,7 +64,7 @@ def test_trusted_header_is_required_everywhere_but_health(start_server):
     assert FeedbackStore(sso.feedback_db).rows()[-1]["user"] == "bo@example.org"
 
 
-def test_bearer_tokens_guard_api_and_v1_only(start_server):
+def test_bearer_tokens_guard_api_v1_and_the_page(start_server):
     tokened = start_server(api_tokens=["tok-one", "tok-two"])
     with tokened.client() as client:
         assert client.post("/api/ask", json=ASK).status_code == 401
@@ -72,7 +72,9 @@ def test_bearer_tokens_guard_api_and_v1_only(start_server):
         assert client.post("/api/ask", json=ASK, headers={"Authorization": "Bearer tok-two"}).status_code == 200
         assert client.get("/v1/models").status_code == 401
         assert client.get("/v1/models", headers={"Authorization": "Bearer tok-one"}).status_code == 200
-        assert client.get("/").status_code == 200  # tokens are for programs; the page stays as configured
+        # Tokens alone make an API-only deployment: the page has no login, so it is closed too (issue 12).
+        assert client.get("/").status_code == 401
+        assert client.get("/", headers={"Authorization": "Bearer tok-one"}).status_code == 200
 
 
 def test_tokens_read_from_the_environment_as_a_list(monkeypatch):

@@ -121,3 +121,15 @@ def test_html_in_a_question_is_shown_as_text_and_never_runs(server, page):
     assert page.locator("#rb-chat img[src='x']").count() == 0
     assert page.locator("#rb-reader").count() == 0  # the embed view is the chat alone
     page.screenshot(path=str(ARTIFACTS / "embed-page.png"))
+
+
+def test_latex_in_a_question_is_shown_as_text_not_drawn(server, page):
+    """Issue 12: `$$\\rule{2000px}{2000px}$$` drew a block over the chat while LaTeX was rendered."""
+    page.goto(server.url + "/embed/")
+    page.wait_for_selector("#rb-question textarea", timeout=60_000)
+    _ask(page, "$$\\rule{2000px}{2000px}$$ Hvad siger rapporten om innovation?")
+    page.wait_for_selector("#rb-chat .rb-answer:not(.rb-streaming)", timeout=60_000)
+    assert page.locator("#rb-chat .katex, #rb-chat .katex-display").count() == 0
+    assert "\\rule{2000px}" in page.locator("#rb-chat .rb-question").last.inner_text()
+    box = page.locator("#rb-chat").bounding_box()
+    assert box is not None and box["width"] < 1900 and box["height"] < 1900

@@ -39,3 +39,26 @@ def test_fifty_concurrent_users_giving_feedback_lose_nothing(start_server):
                             capture_output=True, text=True, timeout=60)
     exported = [json.loads(line) for line in export.stdout.splitlines()]
     assert len(exported) == 150 and all(row["citations"] == answer["citations"] for row in exported)
+
+
+def test_feedback_on_a_full_disk_is_a_clear_503_and_keeps_what_was_stored(start_server, tmp_path, caplog):
+    """Issue 12: a real full file system (a small tmpfs) under the feedback database."""
+    from tests.robustness.support import fill_disk, small_disk
+
+    body = {"question": "Hvor mange topledere blev interviewet?", "rating": "up", "comment": "godt"}
+    with small_disk(tmp_path / "disk", "512k") as disk:
+        running = start_server(feedback_db=disk / "feedback.sqlite")
+        with running.client() as client:
+            first = client.post("/api/feedback", json=body)
+            assert first.status_code == 201, first.text
+            fill_disk(disk)
+            with caplog.at_level("ERROR", logger="rapportbot.feedback"):
+                full = [client.post("/api/feedback", json={**body, "comment": "x" * 3000 + str(i)}) for i in range(5)]
+            assert {r.status_code for r in full} == {503}, [r.text for r in full]
+            assert full[0].json() == {"error": "feedback could not be stored: disk full"}
+            assert client.post("/api/ask", json={"question": body["question"]}).status_code == 200
+        errors = [r for r in caplog.records if r.name == "rapportbot.feedback"]
+        assert len(errors) == 5 and not any(r.exc_info for r in errors)  # one line per failed write
+        (disk / "filler.bin").unlink()
+        assert [r["comment"] for r in FeedbackStore(disk / "feedback.sqlite").rows()] == ["godt"]
+        running.stop()

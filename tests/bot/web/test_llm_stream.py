@@ -59,3 +59,38 @@ def test_llm_failure_falls_back_with_a_notice_and_is_counted(llm_server, fake_op
         metrics = client.get("/metrics").text
     assert answer["mode"] == "extractive" and answer["notice"] and answer["citations"]
     assert 'rapportbot_llm_fallbacks_total{channel="api"} 1.0' in metrics
+
+
+def test_v1_passes_on_no_html_or_script_links_from_the_model(llm_server, fake_openai, report_quote):
+    """Issue 12: a misbehaving model's markup never reaches a /v1 client, streamed or not."""
+    running, _ = llm_server
+    prose = ('Sådan <script>alert(1)</script> siger den [1] <img src=x onerror="alert(2)"> '
+             'og [klik](javascript:alert(3)) ![](https://evil.example/leak.png)')
+    reply = f'{prose}\nQUOTES:\n[1] "{" ".join(report_quote.split())}"'
+    fake_openai.script(Reply.text(reply, chunk_chars=5), Reply.text(reply))
+    with running.client() as client:
+        streamed = client.post("/v1/chat/completions", json={
+            "stream": True, "messages": [{"role": "user", "content": QUESTION}]}).text
+        plain = client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": QUESTION}]})
+    content = plain.json()["choices"][0]["message"]["content"]
+    assert plain.json()["rapportbot"]["mode"] == "llm"
+    for text in (streamed, content):
+        lowered = text.lower()
+        for bad in ("<script", "<img", "onerror", "javascript:", "evil.example"):
+            assert bad not in lowered, (bad, text[:500])
+    assert "Sådan" in content and "[1]" in content
+
+
+def test_a_one_megabyte_reply_is_cut_not_returned(llm_server, fake_openai, report_quote):
+    running, settings = llm_server
+    cap = settings.llm.max_reply_chars
+    fake_openai.script(Reply.huge(f'Sådan er det [1].\nQUOTES:\n[1] "{" ".join(report_quote.split())}"\n', 1_000_000))
+    fake_openai.script(Reply.huge("Sådan er det ", 1_000_000, chunk_chars=200))
+    with running.client() as client:
+        answer = client.post("/api/ask", json={"question": QUESTION})
+        streamed = client.post("/v1/chat/completions", json={
+            "stream": True, "messages": [{"role": "user", "content": QUESTION}]})
+    assert answer.status_code == 200 and len(answer.text) < cap + 50_000
+    assert len(answer.json()["answer"]) <= cap
+    assert streamed.status_code == 200 and len(streamed.text) < 3 * cap + 50_000
+    assert streamed.text.rstrip().endswith("data: [DONE]")
