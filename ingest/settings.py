@@ -122,7 +122,9 @@ class ServerSettings(_Group):
     log_questions: bool = Field(False, validation_alias=_env("RAPPORTBOT_LOG_QUESTIONS"),
                                 description="Write question text into request logs (off: questions can be sensitive).")
     feedback_db: Path = Field(Path(".rapportbot/feedback.sqlite"), validation_alias=_env("RAPPORTBOT_FEEDBACK_DB"),
-                              description="SQLite file for thumbs up/down and comments.")
+                              description="SQLite file for thumbs up/down and comments (used when RAPPORTBOT_FEEDBACK_URL is unset).")
+    feedback_url: str | None = Field(None, validation_alias=_env("RAPPORTBOT_FEEDBACK_URL"),
+                                     description="PostgreSQL URL (postgresql://user:password@host:5432/db) for feedback shared by replicas on several hosts; the table is created or migrated at start. Unset: the SQLite file RAPPORTBOT_FEEDBACK_DB.")
     max_question_chars: int = Field(2000, ge=10, validation_alias=_env("RAPPORTBOT_MAX_QUESTION_CHARS"),
                                     description="Longer questions are refused with a 4xx / a clear message.")
     request_threads: int = Field(0, ge=0, le=1000, validation_alias=_env("RAPPORTBOT_REQUEST_THREADS"),
