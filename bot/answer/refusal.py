@@ -145,11 +145,19 @@ def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: 
 
 
 
-def _subject_vector(store: Any, query: Query) -> Any | None:
-    subject = query.question.subject
-    if not subject or subject == " ".join(query.question.words):
+def second_look(question: Any) -> str | None:
+    """The text the English checks embed besides the question: its subject alone, when it differs."""
+    subject = question.subject
+    if question.language != "en" or not subject or subject == " ".join(question.words):
         return None
-    return embed(store, subject)
+    return subject
+
+
+def _subject_vector(store: Any, query: Query) -> Any | None:
+    if query.subject_vector is not None:
+        return query.subject_vector
+    subject = second_look(query.question) if query.language == "en" else None
+    return None if subject is None else embed(store, subject)
 
 
 def _subject_holds(store: Any, query: Query, kind: str) -> bool:
