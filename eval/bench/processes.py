@@ -32,7 +32,8 @@ def bench_env(store: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in {"RAPPORTBOT_CHROMA_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL",
                         "RAPPORTBOT_LLM_BASE_URL", "RAPPORTBOT_LLM_API_KEY"}}
-    env.update({"RAPPORTBOT_STORE": str(store), "RAPPORTBOT_LLM": "none", "NO_PROXY": "127.0.0.1,localhost",
+    # One worker unless asked (ServeProcess(workers=N)): tests and most bench stages measure one process.
+    env.update({"RAPPORTBOT_WORKERS": "1", "RAPPORTBOT_STORE": str(store), "RAPPORTBOT_LLM": "none", "NO_PROXY": "127.0.0.1,localhost",
                 "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"})
     env.update(extra)
     return env
