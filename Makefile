@@ -11,10 +11,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing rapportbot into $(VENV) (first time takes a minute or two; pip shows each package)..."
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@# compat: a plain .pth pointing at this directory (the project runs from its source tree), which also
-	@# spares the "Editable installation" warning of setuptools' import-hook mode.
-	@$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on \
-		--config-settings editable_mode=compat -e '.[test,bench]'
+	@$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -e '.[test,bench]'
 	@echo "Installed rapportbot into $(VENV)."
 	@touch $(STAMP)
 
