@@ -45,6 +45,7 @@ from bot.answer.spans import Span, lexical_overlap, term_weights
 from bot.question.asks import Asks, holds
 from bot.question.cognates import cognate_evidence
 from bot.question.parse import numbers_of
+from bot.question.terms import stem_set
 
 FAR = 0.80  # best-sentence cosine below this: refused whatever the words say
 FAR_EN = 0.79  # cross-lingual cosines run lower: an English question against the Danish text
@@ -83,7 +84,10 @@ def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: 
     terms = list(question.terms)
     weights = term_weights(store)
     top_text = " ".join(h.chunk.text for h in hits[:COVERAGE_CHUNKS])
-    coverage = lexical_overlap(terms, weights, top_text) if terms else 1.0
+    # The union of the chunks' (cached) stems is exactly the stems of the joined text, which no cache holds:
+    # each question's top chunks differ, and stemming ~10k characters again cost ~10% of a warm ask.
+    top_stems = frozenset().union(*(stem_set(h.chunk.text) for h in hits[:COVERAGE_CHUNKS]))
+    coverage = lexical_overlap(terms, weights, top_text, stems=top_stems) if terms else 1.0
     english = query.language == "en"
     peak = ChunkMatrix.of(store).peakedness(query.vector) if english else None
 
