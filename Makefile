@@ -4,14 +4,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench eval browser clean-store
+.PHONY: install run test bench eval browser postgres clean-store
 
 # Re-installs only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo "Installing rapportbot into $(VENV) (first time takes a minute)..."
+	@echo "Installing rapportbot into $(VENV) (first time takes a minute or two; pip shows each package)..."
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	@$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -e '.[test,bench]'
+	@echo "Installed rapportbot into $(VENV)."
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -20,12 +21,16 @@ run: install
 	@$(BIN)/rapportbot ingest --if-stale
 	@$(BIN)/rapportbot serve
 
-test: install browser
+test: install browser postgres
 	@$(BIN)/python -m pytest
 
 # Debian's Chromium for the browser test; CI must have it, elsewhere the test says why it did not run.
 browser:
 	@bash tests/install_chromium.sh
+
+# Debian's PostgreSQL for the shared-feedback tests (each test run starts its own cluster in a temp dir).
+postgres:
+	@bash tests/install_postgres.sh
 
 bench: install
 	@$(BIN)/rapportbot ingest --if-stale

@@ -1,8 +1,12 @@
-"""Feedback given on answers (thumbs up/down, comments), kept in SQLite and exported as a question set.
+"""Feedback given on answers (thumbs up/down, comments), kept in SQLite or PostgreSQL and exported as a
+question set.
 
-Many server threads (and several `serve` processes) may write at once: the database runs in WAL mode,
-every write opens its own short connection with a busy timeout, so concurrent writers wait instead of
-failing, and a process-local lock keeps this process's writers from contending on the file lock.
+SQLite (the default, one host): many server threads (and several `serve` processes) may write at once: the
+database runs in WAL mode, every write opens its own short connection with a busy timeout, so concurrent
+writers wait instead of failing, and a process-local lock keeps this process's writers from contending on
+the file lock. PostgreSQL (RAPPORTBOT_FEEDBACK_URL, replicas on several hosts): bot/feedback_pg.py, the
+same class with a connection pool; `open_feedback` picks one. Both create the table, and add any column a
+newer release knows, when they open.
 
 A bad disk is a clear failure, not a traceback: a location that cannot be written (read-only, missing
 rights) lets the server start with a warning, and every write on it, or on a full disk, raises
@@ -33,22 +37,38 @@ ISSUES = ("quote_wrong", "answer_wrong", "incomplete", "other")
 EXPORT_FIELDS = ("id", "question", "rating", "issue", "comment", "answer", "citations", "mode",
                  "language", "refused", "user", "created_at")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    question TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    citations TEXT NOT NULL DEFAULT '[]',
-    mode TEXT,
-    language TEXT,
-    refused INTEGER,
-    rating TEXT,
-    issue TEXT,
-    comment TEXT,
-    user TEXT,
-    created_at TEXT NOT NULL
-)
-"""
+# Column -> its SQL type and constraints; the same on both backends (only the id column differs). A column
+# added here reaches existing databases through `missing_columns` at start (ALTER TABLE ... ADD COLUMN), so
+# give a new column a default or let it be NULL.
+COLUMNS: dict[str, str] = {
+    "question": "TEXT NOT NULL",
+    "answer": "TEXT NOT NULL",
+    "citations": "TEXT NOT NULL DEFAULT '[]'",
+    "mode": "TEXT",
+    "language": "TEXT",
+    "refused": "INTEGER",
+    "rating": "TEXT",
+    "issue": "TEXT",
+    "comment": "TEXT",
+    "user": "TEXT",  # quoted in SQL: a reserved word in PostgreSQL
+    "created_at": "TEXT NOT NULL DEFAULT ''",
+}
+
+
+def create_table_sql(id_column: str) -> str:
+    columns = ", ".join(f'"{name}" {kind}' for name, kind in COLUMNS.items())
+    return f"CREATE TABLE IF NOT EXISTS feedback (id {id_column}, {columns})"
+
+
+def missing_columns(existing: Iterable[str]) -> list[str]:
+    """ALTER TABLE statements adding the columns an older database lacks."""
+    have = set(existing)
+    return [f'ALTER TABLE feedback ADD COLUMN "{name}" {kind}' for name, kind in COLUMNS.items() if name not in have]
+
+_INSERT = ('INSERT INTO feedback (question, answer, citations, mode, language, refused, rating, issue, comment,'
+           ' "user", created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)')
+_AMEND = ("UPDATE feedback SET rating=COALESCE(?, rating), issue=COALESCE(?, issue),"
+          " comment=COALESCE(?, comment) WHERE id=?")
 
 
 class FeedbackUnavailable(RapportbotError):
@@ -79,8 +99,20 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def open_feedback(url: str | None, path: Path | str) -> "FeedbackStore":
+    """The PostgreSQL store at `url` when one is given (postgresql://...), else the SQLite file at `path`."""
+    if url:
+        from bot.feedback_pg import PostgresFeedbackStore
+
+        return PostgresFeedbackStore(url)
+    return FeedbackStore(path)
+
+
 class FeedbackStore:
-    """Append-mostly store of feedback rows; safe to share between threads and processes."""
+    """Append-mostly store of feedback rows; safe to share between threads and processes. SQLite; the
+    PostgreSQL subclass replaces `_write`, `_fetch` and the set-up, nothing else."""
+
+    backend = "sqlite"
 
     def __init__(self, path: Path | str, busy_timeout_ms: int = 30_000) -> None:
         self.path = Path(path)
@@ -97,13 +129,27 @@ class FeedbackStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(_SCHEMA)
+            conn.execute("BEGIN IMMEDIATE")  # two processes starting at once migrate one after the other
+            conn.execute(create_table_sql("INTEGER PRIMARY KEY AUTOINCREMENT"))
+            for statement in missing_columns(row[1] for row in conn.execute("PRAGMA table_info(feedback)")):
+                conn.execute(statement)
+            conn.execute("COMMIT")
+
+    def describe(self) -> str:
+        return str(self.path)
+
+    def close(self) -> None:
+        """Nothing to release: every SQLite call opens its own connection."""
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
         conn.row_factory = sqlite3.Row
         return conn
+
+    def _fetch(self, sql: str) -> list[dict[str, Any]]:
+        with closing(self._connect()) as conn:
+            return [dict(row) for row in conn.execute(sql).fetchall()]
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> int:
         try:
@@ -140,8 +186,7 @@ class FeedbackStore:
         """Store one piece of feedback; returns its row id."""
         rating, issue, comment = _check(rating, issue, comment)
         return self._write(
-            "INSERT INTO feedback (question, answer, citations, mode, language, refused, rating, issue, comment,"
-            " user, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            _INSERT,
             (question, answer, json.dumps(citations or [], ensure_ascii=False), mode, language,
              None if refused is None else int(refused), rating, issue, comment, user, _now()))
 
@@ -149,18 +194,14 @@ class FeedbackStore:
               comment: str | None = None) -> None:
         """Add a rating, issue or comment to an existing row (the page's comment box after a thumb)."""
         rating, issue, comment = _check(rating, issue, comment)
-        self._write("UPDATE feedback SET rating=COALESCE(?, rating), issue=COALESCE(?, issue),"
-                    " comment=COALESCE(?, comment) WHERE id=?", (rating, issue, comment, int(row_id)))
+        self._write(_AMEND, (rating, issue, comment, int(row_id)))
 
     def count(self) -> int:
-        with closing(self._connect()) as conn:
-            return int(conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])
+        return int(self._fetch("SELECT COUNT(*) AS n FROM feedback")[0]["n"])
 
     def rows(self) -> list[dict[str, Any]]:
         """All rows, oldest first, in the export shape (citations parsed, `id` as `feedback-<n>`)."""
-        with closing(self._connect()) as conn:
-            found = conn.execute("SELECT * FROM feedback ORDER BY id").fetchall()
-        return [_export_row(dict(row)) for row in found]
+        return [_export_row(row) for row in self._fetch("SELECT * FROM feedback ORDER BY id")]
 
 
 def _check(rating: str | None, issue: str | None, comment: str | None) -> tuple[str | None, str | None, str | None]:

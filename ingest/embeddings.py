@@ -113,12 +113,14 @@ class E5Embeddings(Embeddings):
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
+        threads = engine_threads()
         for start in range(0, len(texts), self.batch_size):
             batch = [fit_window(self._model, t, is_query) if t.strip() else " "
                      for t in texts[start:start + self.batch_size]]
+            order = dealt(len(batch), threads)
             with self._lock:
-                vectors = self._model.encode(batch, is_query)
-            out[start:start + len(batch)] = np.atleast_2d(vectors)
+                vectors = np.atleast_2d(self._model.encode([batch[i] for i in order], is_query))
+            out[start + np.asarray(order)] = vectors
         return out
 
     def embed_query(self, text: str) -> list[float]:
@@ -126,6 +128,27 @@ class E5Embeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.passage_vectors(list(texts)).tolist()
+
+
+def engine_threads() -> int:
+    """OpenMP threads the engine runs a batch on (OMP_NUM_THREADS, else one per core it may use)."""
+    try:
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "").split(",")[0]))
+    except ValueError:
+        pass
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def dealt(n: int, threads: int) -> list[int]:
+    """The batch order that gives every engine thread an even share. The engine splits a batch into one
+    contiguous block per thread; texts come sorted by length (less padding), so plain order would hand one
+    thread all the long ones while the others wait. Dealing them out like cards evens the blocks."""
+    if threads <= 1 or n <= threads:
+        return list(range(n))
+    return [i for k in range(threads) for i in range(k, n, threads)]
 
 
 def embed_passages(embeddings: Embeddings, texts: list[str]) -> np.ndarray:
@@ -141,6 +164,8 @@ def embed_queries(embeddings: Embeddings, texts: list[str]) -> np.ndarray:
     """Query-role vectors as a normalised float32 array."""
     if isinstance(embeddings, E5Embeddings) and len(texts) == 1:
         return embeddings.query_vector(texts[0])[None, :]
+    if isinstance(embeddings, E5Embeddings) and len(texts) <= embeddings.query_batcher.max_batch:
+        return np.vstack(embeddings.query_batcher.embed_many(texts))  # one call, beside other users' questions
     if isinstance(embeddings, E5Embeddings):
         return embeddings.query_vectors(texts)
     return _normalise(np.asarray([embeddings.embed_query(t) for t in texts], dtype=np.float32))

@@ -57,6 +57,19 @@ class QueryBatcher:
                 self._wake.notify()
         return future.result()
 
+    def embed_many(self, texts: list[str]) -> list[np.ndarray]:
+        """Several texts' vectors, queued together so they share one model call (a question and its subject)."""
+        futures = [Future() for _ in texts]
+        with self._wake:
+            self._pending.extend(zip(texts, futures))
+            self.asked += len(texts)
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._work, name="rapportbot-query-embed", daemon=True)
+                self._worker.start()
+            else:
+                self._wake.notify()
+        return [future.result() for future in futures]
+
     def waiting(self) -> int:
         """Queries queued and not yet taken by the worker."""
         with self._wake:

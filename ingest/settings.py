@@ -131,9 +131,13 @@ class ServerSettings(_Group):
     log_questions: bool = Field(False, validation_alias=_env("RAPPORTBOT_LOG_QUESTIONS"),
                                 description="Write question text into request logs (off: questions can be sensitive).")
     feedback_db: Path = Field(Path(".rapportbot/feedback.sqlite"), validation_alias=_env("RAPPORTBOT_FEEDBACK_DB"),
-                              description="SQLite file for thumbs up/down and comments.")
+                              description="SQLite file for thumbs up/down and comments (used when RAPPORTBOT_FEEDBACK_URL is unset).")
+    feedback_url: str | None = Field(None, validation_alias=_env("RAPPORTBOT_FEEDBACK_URL"),
+                                     description="PostgreSQL URL (postgresql://user:password@host:5432/db) for feedback shared by replicas on several hosts; the table is created or migrated at start. Unset: the SQLite file RAPPORTBOT_FEEDBACK_DB.")
     max_question_chars: int = Field(2000, ge=10, validation_alias=_env("RAPPORTBOT_MAX_QUESTION_CHARS"),
                                     description="Longer questions are refused with a 4xx / a clear message.")
+    workers: int = Field(0, ge=0, le=64, validation_alias=_env("RAPPORTBOT_WORKERS"),
+                         description="Server processes sharing the port (`serve --workers`); the API spreads over all of them, the page lives in the first (the others pass its requests on). 0: one per core (measured faster than one process on 2 cores; see the README).")
     request_threads: int = Field(0, ge=0, le=1000, validation_alias=_env("RAPPORTBOT_REQUEST_THREADS"),
                                  description="API requests answered at once (the rest wait in line); 0: 16 without an LLM (CPU-bound: more threads only share the cores more thinly), 64 with one (threads mostly wait on the model).")
 

@@ -108,6 +108,24 @@ class ReportStore:
                 self._query_cache.popitem(last=False)
         return vector
 
+    def embed_queries(self, queries: list[str]) -> list[np.ndarray] | None:
+        """`embed_query` for several texts at once: those not cached are embedded in one model call."""
+        if self.embeddings is None:
+            return None
+        with self._cache_lock:
+            found = {q: self._query_cache.get(q) for q in queries}
+        missing = list(dict.fromkeys(q for q, v in found.items() if v is None))
+        if missing:
+            for query, vector in zip(missing, embed_queries(self.embeddings, missing)):
+                vector.setflags(write=False)
+                found[query] = vector
+            with self._cache_lock:
+                for query in missing:
+                    self._query_cache[query] = found[query]
+                while len(self._query_cache) > QUERY_CACHE:
+                    self._query_cache.popitem(last=False)
+        return [found[q] for q in queries]
+
     def dense_search(self, query: str, k: int, where: dict | None = None) -> list[tuple[Chunk, float]]:
         """Chunks by cosine similarity (higher is better) through Chroma; [] without dense retrieval."""
         vector = self.embed_query(query)

@@ -81,3 +81,26 @@ def fake_openai(_fake_openai_server: FakeOpenAI) -> "Iterator[FakeOpenAI]":
     _fake_openai_server.reset()
     yield _fake_openai_server
     _fake_openai_server.reset()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> "Iterator[object]":
+    """One real PostgreSQL server (Debian's initdb + pg_ctl in a temporary directory, loopback port) for the
+    session; `tests/install_postgres.sh` (from `make test`) installs it. Tests take fresh databases of it."""
+    from eval.bench.servers import PostgresServer
+
+    with PostgresServer() as server:
+        yield server
+
+
+def fresh_database(server: object, name: str) -> str:
+    """URL of a new, empty database on `server` (one per test keeps tests apart)."""
+    import re
+
+    import psycopg
+
+    name = re.sub(r"[^a-z0-9_]", "_", name.lower())[:50]
+    with psycopg.connect(server.url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return server.url.rsplit("/", 1)[0] + "/" + name

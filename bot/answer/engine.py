@@ -14,8 +14,8 @@ from bot.question.parse import Question
 from bot.answer.lists import MAX_ITEMS, structured_list
 from bot.llm.prompts import refusal_phrase
 from bot.answer.learned import LearnedModels, load_models
-from bot.answer.refusal import Measures, Verdict, measure, rule_verdict
-from bot.answer.retrieval import Query, ScoredChunk, embed, retrieve
+from bot.answer.refusal import Measures, Verdict, measure, rule_verdict, second_look
+from bot.answer.retrieval import Query, ScoredChunk, embed_with, retrieve
 from bot.types import Answer, Citation
 
 EXTRACTIVE_POOL = 12  # chunks whose sentences compete for the quotes (the top_k of them go to the LLM)
@@ -67,7 +67,9 @@ def passages_for(pool: list[ScoredChunk], spans: list[Span], budget: int) -> lis
 
 def prepare(store: Any, settings: Any, question: Question) -> Prepared:
     """Embed and retrieve for a parsed question; a count question also gathers the sentences counting its noun."""
-    query = Query(question, vector=embed(store, question.text))
+    # An English question's subject gets a second look in the refusal checks: embed both in one call.
+    vector, subject_vector = embed_with(store, question.text, second_look(question))
+    query = Query(question, vector=vector, subject_vector=subject_vector)
     pool = retrieve(store, settings, query, k=max(settings.retrieval.top_k, EXTRACTIVE_POOL))
     counts, counted_by_question = ([], False)
     if question.asks.kind == "count":

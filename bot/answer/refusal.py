@@ -142,8 +142,12 @@ def measure(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans
     weights = term_weights(store)
     top_text = " ".join(h.chunk.text for h in hits[:COVERAGE_CHUNKS])
     top3_text = " ".join(h.chunk.text for h in hits[:3])
-    coverage = lexical_overlap(terms, weights, top_text) if terms else 1.0
-    top3_stems = stem_set(top3_text)
+    # The union of the chunks' (cached) stems is exactly the stems of the joined text, which no cache holds:
+    # each question's top chunks differ, and stemming ~10k characters again cost ~10% of a warm ask.
+    chunk_stems = [stem_set(h.chunk.text) for h in hits[:COVERAGE_CHUNKS]]
+    top_stems = frozenset().union(*chunk_stems)
+    coverage = lexical_overlap(terms, weights, top_text, stems=top_stems) if terms else 1.0
+    top3_stems = frozenset().union(*chunk_stems[:3])
     missing = [weights.idf(t) for t in terms if not term_matches(t, top3_stems)]
     kind_checked = bool(asks.kind) and asks.kind != "person" and not (asks.kind == "count" and quantified)
     kind_held = True
@@ -170,7 +174,7 @@ def measure(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans
         top3_cosine=float(np.mean(cosines[:3])) if cosines else best_cosine,
         cosine_spread=(cosines[0] - cosines[min(9, len(cosines) - 1)]) if cosines else 0.0,
         best_hand_score=ranked[0].score if ranked else 0.0, coverage=coverage,
-        coverage_top3=lexical_overlap(terms, weights, top3_text) if terms else 1.0,
+        coverage_top3=lexical_overlap(terms, weights, top3_text, stems=top3_stems) if terms else 1.0,
         unknown_terms=sum(1 for t in terms if weights.document_frequency(t) == 0), terms=len(terms),
         max_missing_idf=max(missing, default=0.0), peak=index.peakedness(query.vector),
         # English only: a Danish question's words tell the same more cheaply (coverage), and it costs an embedding.
@@ -241,11 +245,19 @@ def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: 
     return rule_verdict(measure(store, query, asks, hits, spans, quantified), query.vector is not None)
 
 
-def _subject_vector(store: Any, query: Query) -> Any | None:
-    subject = query.question.subject
-    if not subject or subject == " ".join(query.question.words):
+def second_look(question: Any) -> str | None:
+    """The text the English checks embed besides the question: its subject alone, when it differs."""
+    subject = question.subject
+    if question.language != "en" or not subject or subject == " ".join(question.words):
         return None
-    return embed(store, subject)
+    return subject
+
+
+def _subject_vector(store: Any, query: Query) -> Any | None:
+    if query.subject_vector is not None:
+        return query.subject_vector
+    subject = second_look(query.question) if query.language == "en" else None
+    return None if subject is None else embed(store, subject)
 
 
 def _subject_holds(store: Any, query: Query, kind: str) -> bool:

@@ -42,6 +42,7 @@ class Query:
 
     question: Question
     vector: np.ndarray | None = None
+    subject_vector: np.ndarray | None = None  # English: the subject alone, embedded beside the question
 
     @property
     def text(self) -> str:
@@ -146,6 +147,16 @@ def allowed_chunk_ids(chunks: list[Chunk], filters: Filters, titles: list[str]) 
 def embed(store: Any, text: str) -> np.ndarray | None:
     vector = store.embed_query(text)
     return None if vector is None else np.asarray(vector, dtype=np.float32).reshape(-1)
+
+
+def embed_with(store: Any, text: str, second: str | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The vectors of `text` and (when given) `second`, embedded in one model call rather than two."""
+    if second is None or not hasattr(store, "embed_queries"):
+        return embed(store, text), (embed(store, second) if second is not None else None)
+    vectors = store.embed_queries([text, second])
+    if vectors is None:
+        return None, None
+    return tuple(np.asarray(v, dtype=np.float32).reshape(-1) for v in vectors)  # type: ignore[return-value]
 
 
 def retrieve(store: Any, settings: Any, query: Query, k: int | None = None) -> list[ScoredChunk]:

@@ -2,6 +2,7 @@
 
 A missing store does not stop the server: it starts, prints what to do (`rapportbot ingest`), the page and
 /api/health say so (health: 503), and it answers as soon as the store is there - no restart needed.
+With `--workers N` (N > 1) this process binds the port and supervises N worker processes (bot/web/workers.py).
 """
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=None, help="port (default RAPPORTBOT_PORT or 7860)")
     parser.add_argument("--root-path", default=None,
                         help="public sub-path behind a reverse proxy, e.g. /rapportbot (default RAPPORTBOT_ROOT_PATH)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="server processes sharing the port (default RAPPORTBOT_WORKERS, see the README)")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # INDEX:FD:PAGE_SOCKET, set by --workers
     parser.add_argument("--hash-password", metavar="USER", default=None,
                         help="print a `USER:bcrypt-hash` line for RAPPORTBOT_AUTH_FILE (password from the terminal "
                              "or stdin) and exit")
@@ -62,11 +66,57 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError(f"port {server.port} is not a port number")
     if server.root_path and not server.root_path.startswith("/"):
         raise InputError(f"the root path must start with '/', not {server.root_path!r}")
-    if not _is_loopback(server.host) and not (server.auth_file or server.trusted_user_header or server.api_tokens):
+    workers = args.workers if args.workers is not None else server.workers
+    if workers < 0 or workers > 64:
+        raise InputError(f"--workers must be between 0 (one per core) and 64, not {workers}")
+    if workers == 0:
+        from bot.web.workers import default_workers
+
+        workers = default_workers()
+    if not args.worker and not _is_loopback(server.host) and not (server.auth_file or server.trusted_user_header or server.api_tokens):
         print(f"rapportbot: warning: binding {server.host} without any access control - anyone who can reach "
               "this address can use the page and the API. Set RAPPORTBOT_AUTH_FILE, "
               "RAPPORTBOT_TRUSTED_USER_HEADER or RAPPORTBOT_API_TOKENS.", file=sys.stderr)
 
+    if args.worker:
+        return _run_worker(args.worker, settings)
+    if workers > 1:
+        from bot.web.workers import supervise
+
+        public = f"http://{server.host}:{server.port}{server.root_path.rstrip('/')}/"
+        print(f"rapportbot: the page is at {public} (API docs: {public}docs); {workers} worker processes",
+              file=sys.stderr)
+        passed = ["--root-path", server.root_path] if server.root_path else []
+        try:
+            return supervise(passed, server.host, server.port, workers)
+        except OSError as err:
+            raise InputError(f"cannot listen on {server.host}:{server.port}: {err.strerror or err}") from err
+    _serve(settings)
+    return 0
+
+
+def _run_worker(spec: str, settings: Settings) -> int:
+    """One of `--workers N`: serve on the inherited socket; worker 0 also serves the page's Unix socket."""
+    import os
+    import socket
+
+    index, fd, page_socket = spec.split(":", 2)
+    sockets = [socket.socket(fileno=int(fd))]
+    if int(index) == 0:
+        if os.path.exists(page_socket):
+            os.unlink(page_socket)
+        page = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        page.bind(page_socket)
+        page.listen(512)
+        sockets.append(page)
+    _serve(settings, sockets=sockets, page_socket=None if int(index) == 0 else page_socket, announce=False,
+           index=int(index))
+    return 0
+
+
+def _serve(settings: Settings, sockets: list | None = None, page_socket: str | None = None,
+           announce: bool = True, index: int | None = None) -> None:
+    server = settings.server
     import uvicorn
 
     from bot.web.app import create_app
@@ -79,17 +129,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if err is not None:
         print(f"rapportbot: {err}\nrapportbot: serving anyway; the page says so until `rapportbot ingest` "
               "has built the store.", file=sys.stderr)
-    if app.state.feedback.problem:
-        print(f"rapportbot: warning: {app.state.feedback.problem}; answers work, feedback gets 503 until the "
+    problem = getattr(app.state.feedback, "problem", None)
+    if problem and announce:
+        print(f"rapportbot: warning: {problem}; answers work, feedback gets 503 until the "
               "location can be written (RAPPORTBOT_FEEDBACK_DB)", file=sys.stderr)
-    public = f"http://{server.host}:{server.port}{server.root_path.rstrip('/')}/"
-    print(f"rapportbot: the page is at {public} (API docs: {public}docs)", file=sys.stderr)
-    print(f"rapportbot: access: {access_summary(server)}", file=sys.stderr)
-    config = uvicorn.Config(app, host=server.host, port=server.port, log_level="warning", access_log=False,
+    if announce:
+        public = f"http://{server.host}:{server.port}{server.root_path.rstrip('/')}/"
+        print(f"rapportbot: the page is at {public} (API docs: {public}docs)", file=sys.stderr)
+        print(f"rapportbot: access: {access_summary(server)}", file=sys.stderr)
+    served = app
+    if index is not None:
+        from bot.web.workers import ToPageWorker, WorkerTag
+
+        served = WorkerTag(ToPageWorker(app, page_socket, server.root_path) if page_socket else app, index)
+    config = uvicorn.Config(served, host=server.host, port=server.port, log_level="warning", access_log=False,
                             proxy_headers=True, timeout_graceful_shutdown=3)
     threads = request_threads(settings, llm_configured(app.state.holder.peek(), settings))
-    sized_server(uvicorn.Server, threads)(config).run()
-    return 0
+    sized_server(uvicorn.Server, threads)(config).run(sockets=sockets)
 
 
 def access_summary(server) -> str:

@@ -30,7 +30,7 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
-    from bot.feedback import FeedbackStore, FeedbackUnavailable
+    from bot.feedback import FeedbackUnavailable, open_feedback
     from bot.web import api, openai_compat
     from bot.web.auth import AccessControl, PasswordCheck, gradio_login, load_users
     from bot.web.logins import LoginLimiter
@@ -49,7 +49,7 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
     holder = ServiceHolder(service_factory)
     metrics = Metrics(lambda: getattr(getattr(getattr(holder.peek(), "store", None), "embeddings", None),
                                       "query_batcher", None))
-    feedback = FeedbackStore(feedback_path or server.feedback_db)
+    feedback = open_feedback(server.feedback_url, feedback_path or server.feedback_db)
     password_check = PasswordCheck(load_users(server.auth_file)) if server.auth_file else None
     logins = LoginLimiter(server.login_attempts, server.login_window_s)
 

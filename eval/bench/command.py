@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -32,6 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> object:
     parser.add_argument("--store", type=Path, default=None,
                         help="skip the ingest stage and measure over this existing store (left untouched)")
     parser.add_argument("--no-profile", action="store_true", help="skip the pyinstrument profile")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker count compared with one process in the scale stage (default: one per core)")
+    parser.add_argument("--only", choices=("scale",), default=None,
+                        help="run only this stage (over --store, or a fresh cold ingest)")
     return sys.modules[__name__]
 
 
@@ -69,6 +74,14 @@ def run(args: argparse.Namespace, settings: object) -> int:
             _stage(results, "ingest", lambda: bench_ingest(store))
         if not (store.exists() and any(store.iterdir())):
             results["notes"].append("cold ingest failed; later stages had no store")
+        from eval.bench.scale import bench_scale
+
+        many = args.workers or os.cpu_count() or 1
+        scale_counts = sorted({1, many})
+        if args.only == "scale":
+            _stage(results, "scale", lambda: bench_scale(store, work, scale_counts,
+                                                         per_user=3 if args.quick else 10))
+            return _finish(results, out_dir, work)
         _stage(results, "ask", lambda: {"extractive": bench_extractive(store, rounds)})
         if args.llm_url:
             results["ask"]["llm"] = _stage({}, "ask.llm", lambda: bench_llm(store, args.llm_url, rounds))
@@ -84,6 +97,7 @@ def run(args: argparse.Namespace, settings: object) -> int:
             _stage(results, "profile", lambda: profile_extractive(store, out_dir, rounds))
         _stage(results, "batch", lambda: bench_batch(store, work))
         _stage(results, "serve", lambda: bench_serve(store, work, USER_COUNTS, per_user, results))
+        _stage(results, "scale", lambda: bench_scale(store, work, scale_counts, per_user=per_user))
         results["notes"].append(f"server load: each simulated user asks {per_user} questions back to back (no think "
                                 "time) over HTTP on 127.0.0.1; no question repeats (query vectors are cached); "
                                 "the load generator runs on the same cores as the server.")
@@ -91,6 +105,12 @@ def run(args: argparse.Namespace, settings: object) -> int:
                                 "asked for the first time.")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return _finish(results, out_dir, work)
+
+
+def _finish(results: dict[str, Any], out_dir: Path, work: Path) -> int:
+    from eval.bench.report import markdown_table, write_results
+
     json_path, md_path = write_results(results, out_dir)
     print(markdown_table(results))
     print(f"bench: results in {json_path} and {md_path}", file=sys.stderr)

@@ -32,7 +32,8 @@ def bench_env(store: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in {"RAPPORTBOT_CHROMA_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL",
                         "RAPPORTBOT_LLM_BASE_URL", "RAPPORTBOT_LLM_API_KEY"}}
-    env.update({"RAPPORTBOT_STORE": str(store), "RAPPORTBOT_LLM": "none", "NO_PROXY": "127.0.0.1,localhost",
+    # One worker unless asked (ServeProcess(workers=N)): tests and most bench stages measure one process.
+    env.update({"RAPPORTBOT_WORKERS": "1", "RAPPORTBOT_STORE": str(store), "RAPPORTBOT_LLM": "none", "NO_PROXY": "127.0.0.1,localhost",
                 "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"})
     env.update(extra)
     return env
@@ -88,8 +89,10 @@ def proc_status_mb(pid: int, field: str) -> float | None:
 class ServeProcess:
     """A real `rapportbot serve` on 127.0.0.1:<free port>. Use as a context manager, or start()/stop()."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None, log_dir: Path | None = None) -> None:
+    def __init__(self, env: dict[str, str], port: int | None = None, log_dir: Path | None = None,
+                 workers: int | None = None) -> None:
         self.env = env
+        self.workers = workers  # None: whatever RAPPORTBOT_WORKERS / the default says
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log_dir = Path(log_dir or tempfile.mkdtemp(prefix="rapportbot-serve-"))
@@ -101,7 +104,8 @@ class ServeProcess:
     def start(self, timeout_s: float = 60.0, require_healthy: bool = True) -> "ServeProcess":
         log = open(self.log_path, "wb")
         self.started_at = time.perf_counter()
-        self.proc = subprocess.Popen(CLI + ["serve", "--host", "127.0.0.1", "--port", str(self.port)],
+        extra = ["--workers", str(self.workers)] if self.workers is not None else []
+        self.proc = subprocess.Popen(CLI + ["serve", "--host", "127.0.0.1", "--port", str(self.port), *extra],
                                      env=self.env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
@@ -112,30 +116,57 @@ class ServeProcess:
         """Seconds from start until GET /api/health answered 200 (any HTTP answer when not
         `require_healthy`: a server over a missing store answers 503); raises with the log tail if not."""
         deadline = time.perf_counter() + timeout_s
-        with httpx.Client(timeout=2.0, trust_env=False) as client:
+        # With several workers, healthy means every one has answered (each request on a new connection,
+        # which the kernel hands to any worker).
+        pending = {str(i) for i in range(self.workers)} if self.workers and self.workers > 1 else None
+        with httpx.Client(timeout=2.0, trust_env=False, headers={"Connection": "close"}) as client:
             while time.perf_counter() < deadline:
                 if self.proc is not None and self.proc.poll() is not None:
                     raise RuntimeError(f"serve exited with {self.proc.returncode}:\n{self.log_tail()}")
                 try:
-                    status = client.get(self.url + "/api/health").status_code
-                    if status == 200 or not require_healthy:
-                        self.healthy_after_s = time.perf_counter() - self.started_at
-                        return self.healthy_after_s
+                    response = client.get(self.url + "/api/health")
+                    if response.status_code == 200 or not require_healthy:
+                        if pending is not None:
+                            pending.discard(response.headers.get("x-rapportbot-worker", ""))
+                        if not pending:
+                            self.healthy_after_s = time.perf_counter() - self.started_at
+                            return self.healthy_after_s
                 except httpx.HTTPError:
                     pass
                 time.sleep(0.05)
         raise RuntimeError(f"serve not healthy after {timeout_s:.0f} s:\n{self.log_tail()}")
 
+    def pids(self) -> list[int]:
+        """The server process and its workers (children, recursively)."""
+        if self.proc is None:
+            return []
+        found, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                try:
+                    todo.extend(int(child) for child in task.read_text().split())
+                except (OSError, ValueError):
+                    pass
+        return found
+
     def peak_rss_mb(self) -> float | None:
-        return proc_status_mb(self.proc.pid, "VmHWM") if self.proc else None
+        """Peak RSS of the server, summed over its worker processes."""
+        peaks = [proc_status_mb(pid, "VmHWM") for pid in self.pids()]
+        peaks = [p for p in peaks if p is not None]
+        return sum(peaks) if peaks else None
 
     def cpu_s(self) -> float:
-        """CPU seconds (user + system, all threads) the server has used so far; 0.0 when gone."""
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, ValueError, IndexError, AttributeError):
-            return 0.0
+        """CPU seconds (user + system, all threads, all worker processes) used so far; 0.0 when gone."""
+        total = 0.0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except (OSError, ValueError, IndexError):
+                pass
+        return total
 
     def log_text(self) -> str:
         try:

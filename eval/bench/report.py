@@ -10,9 +10,9 @@ from typing import Any
 
 # metric key -> (label, unit, target, "<=" or "==")
 TARGETS: dict[str, tuple[str, str, float | None, str]] = {
-    "ingest.cold_s": ("Cold ingest (fresh store)", "s", 20.0, "<="),
+    "ingest.cold_s": ("Cold ingest (fresh store)", "s", 15.0, "<="),
     "ingest.cold_peak_rss_mb": ("Cold ingest peak RSS", "MB", 600.0, "<="),
-    "ingest.warm_s": ("Re-ingest, unchanged", "s", 2.0, "<="),
+    "ingest.warm_s": ("Re-ingest, unchanged", "s", 1.0, "<="),
     "ingest.warm_peak_rss_mb": ("Re-ingest peak RSS", "MB", 600.0, "<="),
     "ask.extractive.p50_ms": ("Extractive ask p50 (warm, in-process)", "ms", 50.0, "<="),
     "ask.extractive.p95_ms": ("Extractive ask p95 (warm, in-process)", "ms", 150.0, "<="),
@@ -90,6 +90,9 @@ def markdown_table(results: dict[str, Any]) -> str:
         if op == "<=" and target is not None:
             target_text = "<= " + target_text
         lines.append(f"| {label} | {shown} {unit} | {target_text} | {_verdict(value, target, op)} |")
+    from eval.bench.scale import scale_table
+
+    lines += scale_table(results.get("scale") or {})
     errors = {k: v for k, v in flat.items() if k.endswith(".error") and v}
     if errors:
         lines += ["", "Stages that failed:"] + [f"- {k[:-6]}: {v}" for k, v in errors.items()]

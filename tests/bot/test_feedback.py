@@ -1,4 +1,5 @@
-"""Feedback: SQLite rows under 50 concurrent writers (count in = count out), export as a question set."""
+"""Feedback: rows under 50 concurrent writers (count in = count out), export as a question set; every test on
+both backends: the SQLite file and a real PostgreSQL server (RAPPORTBOT_FEEDBACK_URL)."""
 from __future__ import annotations
 
 import csv
@@ -10,14 +11,42 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.feedback import FeedbackStore, export_feedback
+from bot.feedback import COLUMNS, FeedbackStore, export_feedback, open_feedback
 from ingest.errors import InputError
+from tests.conftest import fresh_database
 
 CITATIONS = [{"n": 1, "quote": "samtaler med 24 udvalgte topledere", "section": "Sådan er analysen lavet", "page": 4}]
 
 
-def test_record_amend_and_read_back(tmp_path):
-    store = FeedbackStore(tmp_path / "fb.sqlite")
+class Backend:
+    """Where one test's feedback lives: `open()` gives a new store object on the same database."""
+
+    def __init__(self, path, url=None):
+        self.path, self.url = path, url
+        self.opened: list[FeedbackStore] = []
+
+    def open(self) -> FeedbackStore:
+        self.opened.append(open_feedback(self.url, self.path))
+        return self.opened[-1]
+
+    def cli_args(self) -> list[str]:
+        return ["--url", self.url] if self.url else ["--db", str(self.path)]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, tmp_path):
+    if request.param == "sqlite":
+        chosen = Backend(tmp_path / "fb.sqlite")
+    else:
+        chosen = Backend(tmp_path / "unused.sqlite",
+                         fresh_database(request.getfixturevalue("postgres"), request.node.name))
+    yield chosen
+    for store in chosen.opened:
+        store.close()  # PostgreSQL: the pool's connections and threads
+
+
+def test_record_amend_and_read_back(backend):
+    store = backend.open()
     row = store.record(question="Hvor mange?", answer="24 [1]", citations=CITATIONS, mode="extractive",
                        language="da", refused=False, rating="up", user="alice")
     store.amend(row, issue="quote_wrong", comment="Citatet siger noget andet")
@@ -28,40 +57,64 @@ def test_record_amend_and_read_back(tmp_path):
     assert saved["created_at"].endswith("+00:00")
 
 
-def test_bad_rating_is_refused(tmp_path):
-    store = FeedbackStore(tmp_path / "fb.sqlite")
+def test_bad_rating_is_refused(backend):
+    store = backend.open()
     with pytest.raises(InputError):
         store.record(question="q", answer="a", rating="great")
 
 
-def test_fifty_concurrent_writers_lose_nothing(tmp_path):
-    path = tmp_path / "fb.sqlite"
-    FeedbackStore(path)
+def test_fifty_concurrent_writers_lose_nothing(backend):
+    stores = [backend.open() for _ in range(5)]  # separate objects: the database, not one lock, keeps them apart
 
     def write(i: int) -> int:
-        store = FeedbackStore(path)  # separate objects: the file, not a shared lock, must keep them apart
-        return store.record(question=f"Spørgsmål {i}", answer="svar", citations=CITATIONS,
-                            rating="up" if i % 2 else "down")
+        return stores[i % 5].record(question=f"Spørgsmål {i}", answer="svar", citations=CITATIONS,
+                                    rating="up" if i % 2 else "down")
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         ids = list(pool.map(write, range(200)))
     assert len(set(ids)) == 200
-    assert FeedbackStore(path).count() == 200
-    assert {r["question"] for r in FeedbackStore(path).rows()} == {f"Spørgsmål {i}" for i in range(200)}
+    assert backend.open().count() == 200
+    assert {r["question"] for r in backend.open().rows()} == {f"Spørgsmål {i}" for i in range(200)}
 
 
-def test_processes_writing_at_once_lose_nothing(tmp_path):
-    path = tmp_path / "fb.sqlite"
-    FeedbackStore(path)
-    code = ("import sys; from bot.feedback import FeedbackStore; s = FeedbackStore(sys.argv[1]);\n"
-            "[s.record(question=f'p{sys.argv[2]}-{i}', answer='a', rating='up') for i in range(25)]")
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(path), str(n)]) for n in range(4)]
+def test_processes_writing_at_once_lose_nothing(backend):
+    backend.open()
+    code = ("import sys; from bot.feedback import open_feedback; s = open_feedback(sys.argv[2] or None, sys.argv[1]);\n"
+            "[s.record(question=f'p{sys.argv[3]}-{i}', answer='a', rating='up') for i in range(25)]")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(backend.path), backend.url or "", str(n)])
+             for n in range(4)]
     assert all(p.wait(timeout=120) == 0 for p in procs)
-    assert FeedbackStore(path).count() == 100
+    assert backend.open().count() == 100
 
 
-def test_export_is_a_question_set_in_jsonl_and_csv(tmp_path):
-    store = FeedbackStore(tmp_path / "fb.sqlite")
+def test_an_older_table_is_migrated_at_start(backend):
+    """A database made by an earlier release (no `user`, `issue` columns) gains them when opened; its rows stay."""
+    old = ('CREATE TABLE feedback (id INTEGER PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL, '
+           "citations TEXT NOT NULL DEFAULT '[]', rating TEXT, comment TEXT, created_at TEXT NOT NULL)")
+    insert = ("INSERT INTO feedback (id, question, answer, rating, comment, created_at) VALUES "
+              "(1, 'Gammelt spørgsmål', 'svar', 'up', 'fra før', '2025-01-01T00:00:00+00:00')")
+    if backend.url:
+        import psycopg
+
+        with psycopg.connect(backend.url, autocommit=True) as conn:
+            conn.execute(old.replace("INTEGER PRIMARY KEY", "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"))
+            conn.execute(insert.replace("(1, ", "(").replace("(id, ", "("))
+    else:
+        import sqlite3
+
+        with sqlite3.connect(backend.path) as conn:
+            conn.execute(old)
+            conn.execute(insert)
+    store = backend.open()
+    row = store.record(question="Nyt", answer="svar", rating="down", issue="other", user="bo")
+    old_row, new_row = store.rows()
+    assert old_row["question"] == "Gammelt spørgsmål" and old_row["comment"] == "fra før" and old_row["user"] is None
+    assert new_row["id"] == f"feedback-{row}" and new_row["issue"] == "other" and new_row["user"] == "bo"
+    assert set(COLUMNS) <= set(store._fetch("SELECT * FROM feedback ORDER BY id")[0])
+
+
+def test_export_is_a_question_set_in_jsonl_and_csv(backend):
+    store = backend.open()
     store.record(question="Hvor mange topledere?", answer="24 [1]", citations=CITATIONS, mode="extractive",
                  language="da", rating="down", issue="quote_wrong", comment='Forkert, "citat"\nny linje')
     store.record(question="What is new?", answer="...", mode="extractive", language="en", rating="up")
@@ -74,21 +127,27 @@ def test_export_is_a_question_set_in_jsonl_and_csv(tmp_path):
     assert json.loads(rows[0]["citations"]) == CITATIONS and rows[1]["rating"] == "up"
 
 
-def test_cli_export_writes_a_file_the_eval_format_reads(tmp_path):
-    db = tmp_path / "fb.sqlite"
-    FeedbackStore(db).record(question="Hvor mange topledere?", answer="24", rating="up")
+def test_cli_export_writes_a_file_the_eval_format_reads(backend, tmp_path):
+    backend.open().record(question="Hvor mange topledere?", answer="24", rating="up")
     out = tmp_path / "out" / "feedback.jsonl"
     result = subprocess.run([sys.executable, "-m", "bot.cli", "feedback", "export", "--format", "jsonl",
-                             "--out", str(out), "--db", str(db)], capture_output=True, text=True, timeout=60)
+                             "--out", str(out), *backend.cli_args()], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     [row] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert row["id"] == "feedback-1" and row["question"] == "Hvor mange topledere?"
-    csv_out = subprocess.run([sys.executable, "-m", "bot.cli", "feedback", "export", "--format", "csv", "--db",
-                              str(db)], capture_output=True, text=True, timeout=60)
+    csv_out = subprocess.run([sys.executable, "-m", "bot.cli", "feedback", "export", "--format", "csv",
+                              *backend.cli_args()], capture_output=True, text=True, timeout=60)
     assert csv_out.returncode == 0 and csv_out.stdout.startswith("id,question,")
-    missing = subprocess.run([sys.executable, "-m", "bot.cli", "feedback", "export", "--db",
-                              str(tmp_path / "none.sqlite")], capture_output=True, text=True, timeout=60)
-    assert missing.returncode == 2 and "rapportbot serve" in missing.stderr and "Traceback" not in missing.stderr
+    if backend.url:  # a server that is not there: a clear message naming the setting, no password, no traceback
+        gone = backend.url.replace("rapportbot@", "rapportbot:hemmelig@").rsplit(":", 1)[0] + ":1/rapportbot"
+        missing = subprocess.run([sys.executable, "-m", "bot.cli", "feedback", "export", "--url", gone],
+                                 capture_output=True, text=True, timeout=60)
+        assert missing.returncode == 2 and "RAPPORTBOT_FEEDBACK_URL" in missing.stderr
+        assert "hemmelig" not in missing.stderr and "Traceback" not in missing.stderr
+    else:
+        missing = subprocess.run([sys.executable, "-m", "bot.cli", "feedback", "export", "--db",
+                                  str(tmp_path / "none.sqlite")], capture_output=True, text=True, timeout=60)
+        assert missing.returncode == 2 and "rapportbot serve" in missing.stderr and "Traceback" not in missing.stderr
 
 
 def test_csv_export_neutralises_formula_cells(tmp_path):

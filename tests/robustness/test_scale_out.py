@@ -1,8 +1,9 @@
 """Scale-out: two `serve` processes sharing one `chroma run` server, one store directory (lexical index,
-chunks) and one feedback database. Both answer alike; feedback sent to either lands in the one file."""
+chunks) and one PostgreSQL feedback database (RAPPORTBOT_FEEDBACK_URL, a real server). Both answer alike;
+50 users giving feedback at once through both lose no row. (Two processes on one SQLite file:
+tests/bot/test_feedback.py.)"""
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Iterator
 
@@ -11,16 +12,18 @@ import pytest
 
 from eval.bench.load import run_load_sync
 from eval.bench.processes import ServeProcess, bench_env
+from tests.conftest import fresh_database
 
 pytestmark = pytest.mark.chroma_server
 
 
 @pytest.fixture(scope="module")
-def two_servers(chroma_store, tmp_path_factory) -> Iterator[tuple[ServeProcess, ServeProcess, Path]]:
+def two_servers(chroma_store, postgres, tmp_path_factory) -> Iterator[tuple[ServeProcess, ServeProcess, str]]:
     work = tmp_path_factory.mktemp("scale-out")
     store, chroma = chroma_store
-    feedback_db = work / "shared-feedback.sqlite"
-    env = bench_env(store, RAPPORTBOT_CHROMA_URL=chroma.url, RAPPORTBOT_FEEDBACK_DB=str(feedback_db))
+    feedback_db = fresh_database(postgres, "scale_out")
+    env = bench_env(store, RAPPORTBOT_CHROMA_URL=chroma.url, RAPPORTBOT_FEEDBACK_URL=feedback_db,
+                    RAPPORTBOT_FEEDBACK_DB=str(work / "unused.sqlite"))
     first, second = ServeProcess(env, log_dir=work), ServeProcess(env, log_dir=work)
     try:
         first.start()
@@ -46,7 +49,7 @@ def test_both_servers_answer_alike_from_the_shared_chroma_server(two_servers) ->
 
 def test_feedback_from_both_servers_lands_in_one_database(two_servers) -> None:
     first, second, feedback_db = two_servers
-    users, per_user = 20, 3
+    users, per_user = 25, 2  # 25 writers on each server at once
 
     def feedback(tag: str):
         return lambda question, user, i: ("/api/feedback", {"question": question, "rating": "up",
@@ -63,7 +66,10 @@ def test_feedback_from_both_servers_lands_in_one_database(two_servers) -> None:
     for thread in threads:
         thread.join()
     assert all(r.errors == 0 for r in results.values()), {k: r.summary() for k, r in results.items()}
-    with sqlite3.connect(feedback_db) as conn:
-        comments = {row[0] for row in conn.execute("SELECT comment FROM feedback")}
+    import psycopg
+
+    with psycopg.connect(feedback_db) as conn:
+        comments = [row[0] for row in conn.execute("SELECT comment FROM feedback")]
     expected = {f"{tag}-{u}-{i}" for tag in "ab" for u in range(users) for i in range(per_user)}
-    assert expected <= comments and len(comments) == len(expected)
+    assert len(comments) == len(expected) and set(comments) == expected  # count in = count out, no duplicate
+    assert not (Path(first.log_path).parent / "unused.sqlite").exists()  # the URL wins over the SQLite file

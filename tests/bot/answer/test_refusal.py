@@ -272,3 +272,24 @@ def test_numbers_are_compared_as_digits_and_years_do_not_count():
     assert numbers_of("per 1,000 inhabitants, 24 leaders, 1,5 pct. in 2019") == {"1000", "24", "15"}
     assert numbers_of("How many staff per 1,000 inhabitants?") & numbers_of("64 medarbejdere per 1.000 indbyggere")
     assert not numbers_of("Who won the World Cup in 2018?") & numbers_of("i 2018 og 2019")
+
+
+def test_an_english_question_and_its_subject_share_one_model_call(service):
+    """The refusal checks' second look at an English question's subject is embedded beside the question, in
+    the same e5 call, and checked with the very vector it would get alone."""
+    from bot.answer.engine import prepare
+    from bot.answer.refusal import second_look
+    from bot.question.parse import parse_question
+
+    store = service.store
+    question = parse_question("What do the top leaders say about sourdough bread and robot lawnmowers?")
+    subject = second_look(question)
+    assert subject and subject != question.text
+    batcher = store.embeddings.query_batcher
+    before = batcher.calls
+    prepared = prepare(store, service.settings, question)
+    assert batcher.calls - before == 1
+    alone = store.embeddings.query_vectors([subject])[0]
+    assert prepared.query.subject_vector is not None
+    assert float(prepared.query.subject_vector @ alone) > 0.9999
+    assert second_look(parse_question("Hvad siger lederne om surdejsbrød?")) is None  # Danish: no second look

@@ -23,6 +23,7 @@ def free_port() -> int:
 def _env(store: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RAPPORTBOT_", "OPENAI_"))}
     env.update({"RAPPORTBOT_STORE": str(store), "RAPPORTBOT_LLM": "none", "PYTHONUNBUFFERED": "1",
+                "RAPPORTBOT_WORKERS": "1",  # one process: the multi-worker path is tests/bot/web/test_workers.py
                 "NO_PROXY": "127.0.0.1", "GRADIO_ANALYTICS_ENABLED": "False", **extra})
     return env
 

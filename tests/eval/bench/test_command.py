@@ -81,10 +81,14 @@ def test_results_table_marks_missed_targets_and_failed_stages(tmp_path: Path) ->
     results = {"started_utc": "20260101T000000Z", "quick": False, "notes": ["a note"],
                "machine": {"nproc": 2, "cpu": "X", "ram_gb": 4, "python": "3.11", "os": "Linux"},
                "ingest": {"cold_s": 12.5, "warm_s": 3.0}, "batch": {"error": "exit 2"},
-               "load": {"50": {"errors": 0, "p95_ms": 900.0}}}
+               "load": {"50": {"errors": 0, "p95_ms": 900.0}},
+               "scale": {"users": 50, "per_user": 10, "questions": "eval bank train+dev", "cores": 2,
+                         "workers_1": {"workers": 1, "p95_ms": 1900.0, "throughput_rps": 40.0},
+                         "workers_2": {"workers": 2, "error": "RuntimeError: serve not healthy"}}}
     table = markdown_table(results)
-    assert "| Cold ingest (fresh store) | 12.50 s | <= 20 s | ok |" in table
-    assert "| Re-ingest, unchanged | 3.00 s | <= 2 s | MISSED |" in table
+    assert "| Cold ingest (fresh store) | 12.50 s | <= 15 s | ok |" in table
+    assert "| Re-ingest, unchanged | 3.00 s | <= 1 s | MISSED |" in table
+    assert "| | 1 worker(s) | 2 worker(s) |" in table and "| p95 | 1900.0 ms | RuntimeError: serve not healthy |" in table
     assert "50 concurrent users: p95 | 900.00 ms | <= 1000 ms | ok" in table
     assert "- batch: exit 2" in table and "a note" in table
     json_path, md_path = write_results(results, tmp_path / "out")
