@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.question.references import Reference, find_pointer, resolve_reference
 from bot.question.terms import content_terms, tokens
 
 _MAX_WORDS = 8
@@ -39,6 +40,7 @@ class ResolvedQuestion:
     text: str
     focus: str
     previous: str | None = None
+    reference: Reference | None = None  # the items of an earlier answer the question points at
 
     @property
     def is_followup(self) -> bool:
@@ -63,7 +65,7 @@ def topic_question(history: list[dict] | None, current: str | None = None) -> st
     """The last earlier user question that was not itself a follow-up (or the very first one)."""
     questions = user_questions(history, current)
     for question in reversed(questions):
-        if not looks_like_followup(question):
+        if not looks_like_followup(question) and find_pointer(question) is None:
             return question
     return questions[0] if questions else None
 
@@ -83,6 +85,16 @@ def looks_like_followup(question: str) -> bool:
 
 def resolve_followup(question: str, history: list[dict] | None) -> ResolvedQuestion:
     """The question to retrieve for, given the conversation so far (see the module docstring)."""
+    reference = resolve_reference(question, history)
+    if reference is not None:
+        # "uddyb nummer to": the item pointed at, with the question that listed it
+        listed = reference.answer.question
+        topic = topic_question(history, current=question)
+        context = listed if topic in (None, listed) or not looks_like_followup(listed) else f"{listed} {topic}"
+        # The item's own words find it; the pointing words ("tell me more about the second one") only add
+        # noise, the Danish ordinal meets the report's "For det andet ...", the listing question the topic.
+        return ResolvedQuestion(text=f"{reference.text} {reference.ordinal_words} {context}",
+                                focus=question, previous=listed, reference=reference)
     previous = topic_question(history, current=question)
     if previous is None or not looks_like_followup(question):
         return ResolvedQuestion(text=question, focus=question)
