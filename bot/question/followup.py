@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.question.references import Reference, find_pointer, resolve_reference
+from bot.question.references import Reference, find_pointer, prior_answers, resolve_reference
 from bot.question.terms import content_terms, tokens
 
 _MAX_WORDS = 8
@@ -27,6 +27,28 @@ _CONTINUATION = re.compile(
 _GO_ON = re.compile(
     r"\b(uddyb\w*|mere|flere|hvorfor|hvordan|eksempl?\w*|forklar|elaborate|more|why|how|examples?|explain|details?)\b",
     re.IGNORECASE)
+# A new question announced as such ("Noget andet - ...", "OK, new question: ...") never leans on the topic.
+_SWITCH = re.compile(r"\b(?:noget\s+(?:helt\s+)?andet|helt\s+andet|(?:et\s+)?(?:nyt|andet)\s+spørgsmål|skift\w*\s+emne|"
+                     r"new\s+question|different\s+(?:thing|question|topic)|another\s+(?:thing|question|topic)|"
+                     r"switch\w*\s+(?:topic|subject)\w*|(?:totally|completely|entirely)\s+different|change\s+of\s+(?:topic|subject)|never\s+mind|quick\s+one)\b",
+                     re.IGNORECASE)
+# Asking to put the last answer differently ("kan du sige det kortere?", "what do you mean by ...?").
+_CLARIFY = re.compile(r"\b(?:what\s+do\s+you\s+mean|hvad\s+mener\s+du|hvad\s+betyder\s+det|plain\s+english|"
+                      r"in\s+other\s+words|med\s+andre\s+ord|kortere|shorter|simpl(?:er|y)|enklere|one\s+sentence|"
+                      r"én\s+sætning|en\s+sætning|almindelige\s+ord|plain\s+words|kort\s+version|short\s+version|"
+                      r"sig\s+det\s+igen|say\s+that\s+again)\b", re.IGNORECASE)
+_BARE_WORDS = 3  # "løsninger?", "any downsides?", "kort version?": no question of their own
+_MAX_OWN_SUBJECT = 5  # a question pointing back ("why did that one council boss stop using it?") may name this much
+# Pronouns that point back whatever follows them; "det/den" only before a function word or at the end.
+_BACK = re.compile(r"\b(?:that|those|it|them|her|him|his|hers|dem|hende|ham|hans|dette|disse|"
+                   r"(?:det|den)(?=\s*(?:$|[?,.!]|\s(?:med|om|på|til|i|for|ud|så|der|som|at|af|lige|igen|kortere)\b)))\b",
+                   re.IGNORECASE)
+
+
+def _points_back(question: str) -> bool:
+    return bool(_BACK.search(question.strip()))
+
+
 _PRONOUNS = frozenset("dem deres han hun it they them their that this those these he she".split())
 # Danish "det/den/de" are also articles ("den nye syntese"): they point back only at the end of the question.
 _ARTICLE_PRONOUNS = frozenset("det den de dette disse".split())
@@ -72,7 +94,13 @@ def topic_question(history: list[dict] | None, current: str | None = None) -> st
 
 def looks_like_followup(question: str) -> bool:
     words = tokens(question)
-    if not words or len(words) > _MAX_WORDS:
+    if not words or _SWITCH.search(question):
+        return False
+    if _CLARIFY.search(question) or len(words) <= _BARE_WORDS:
+        return True
+    if _points_back(question) and len(content_terms(question)) <= _MAX_OWN_SUBJECT:
+        return True
+    if len(words) > _MAX_WORDS:
         return False
     if _CONTINUATION.search(question):
         return True
@@ -98,4 +126,18 @@ def resolve_followup(question: str, history: list[dict] | None) -> ResolvedQuest
     previous = topic_question(history, current=question)
     if previous is None or not looks_like_followup(question):
         return ResolvedQuestion(text=question, focus=question)
-    return ResolvedQuestion(text=f"{question} {previous}", focus=question, previous=previous)
+    if _CONTINUATION.search(question) and len(content_terms(question)) >= 1:
+        # "og regionerne?", "and the state leaders?": the new words replace part of the topic question
+        return ResolvedQuestion(text=f"{question} {previous}", focus=question, previous=previous)
+    # "hvorfor?", "hvem sagde det?", "giv et eksempel på det": about what the last turn was about, which for
+    # a follow-up itself is its own resolved text ("uddyb nummer to" -> the second item)
+    prior = prior_answers(history)
+    about = resolve_followup(prior[-1].question, _history_before(history)).text if prior else previous
+    return ResolvedQuestion(text=f"{question} {about}", focus=question, previous=previous)
+
+
+def _history_before(history: list[dict] | None) -> list[dict]:
+    """`history` without its last exchange (the last user message and what follows it)."""
+    messages = list(history or [])
+    last_user = max((i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "user"), default=0)
+    return messages[:last_user]
