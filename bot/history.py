@@ -9,6 +9,7 @@ here, and so does the eval's conversation runner, so all of them hand the servic
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable
 
 from bot.types import Answer
@@ -26,6 +27,23 @@ def citation_items(citations: Iterable[Any]) -> list[dict]:
         items.append({"n": get("n"), "quote": get("quote"), "section": get("section"), "page": get("page"),
                       "speaker": get("speaker"), "chunk_id": get("chunk_id"), "nearest": bool(get("nearest"))})
     return items
+
+
+# "[2] “quote” — section, s. 12" as /v1 writes citations out (bot/web/render.py: citations_markdown).
+_CITATION_LINE = re.compile(r"^\[(\d{1,2})\]\s+[“\"”](.+?)[”\"]\s+—\s+(.+)$")
+
+
+def citations_from_markdown(text: str) -> list[dict]:
+    """The citations a /v1 reply wrote out, read back from a client that echoes only the message content."""
+    found = []
+    for line in text.splitlines():
+        match = _CITATION_LINE.match(line.strip())
+        if match:
+            # "Afsnit, s. 12, Kommunal topleder": the section title is what stands before the page
+            section = re.split(r",\s+(?:s|p)\.\s+\d", match.group(3), maxsplit=1)[0].strip() or None
+            found.append({"n": int(match.group(1)), "quote": match.group(2), "section": section, "page": None,
+                          "speaker": None, "chunk_id": None, "nearest": False})
+    return found
 
 
 def assistant_turn(answer: Answer | dict) -> dict:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.history import citation_items, citations_from_markdown
 from bot.types import Answer
 from bot.web.api import check_question, note_answer
 from bot.web.render import answer_markdown, lead_text
@@ -55,9 +56,25 @@ def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict]]:
     last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
     if last_user is None:
         raise InputError("messages hold no user message: the last user message is the question")
-    history = [{"role": m.role, "content": m.text()} for m in messages[:last_user]
+    history = [_history_turn(m) for m in messages[:last_user]
                if m.role in ("user", "assistant") and m.text().strip()]
     return messages[last_user].text(), history
+
+
+def _history_turn(message: ChatMessage) -> dict:
+    """A message as the history turn every client sends (bot/history.py). An assistant message's citations
+    come from the `rapportbot` answer a client kept on it, else from the citation lines our reply wrote."""
+    turn: dict = {"role": message.role, "content": message.text()}
+    if message.role != "assistant":
+        return turn
+    kept = getattr(message, "rapportbot", None)
+    if isinstance(kept, dict) and isinstance(kept.get("citations"), list):
+        citations = citation_items(kept["citations"])
+    else:
+        citations = citations_from_markdown(message.text())
+    if citations:
+        turn["citations"] = citations[:20]
+    return turn
 
 
 def _completion_id() -> str:
