@@ -293,3 +293,18 @@ def test_a_model_that_obeys_an_injection_gets_no_citation(passages: list[Chunk],
     fake_openai.script(Reply.text(reply(f"{row['marker']} [1]", (1, row["marker"]), (2, row["question"][:300]))))
     with pytest.raises(LLMFailure):
         answerer.answer(row["question"], "da", passages, store)
+
+
+def test_condense_shows_the_earlier_answers_citations_as_numbered_lines(fake_openai: FakeOpenAI,
+                                                                        answerer: LLMAnswerer) -> None:
+    history = [{"role": "user", "content": "Hvad er de seks opmærksomhedspunkter?"},
+               {"role": "assistant", "content": "Rapporten nævner 6:",
+                "citations": [{"n": 1, "quote": "#1 Innovationsarbejdet taber flyvehøjde i en presset drift",
+                               "section": "Seks > #1 Innovationsarbejdet taber flyvehøjde i en presset drift"},
+                              {"n": 2, "quote": "#2 Styringslogikken hæmmer innovationsarbejdet", "section": None}]}]
+    fake_openai.script(Reply.text("Hvad betyder det, at styringslogikken hæmmer innovationsarbejdet?\n"))
+    assert answerer.condense("uddyb nummer to", history).startswith("Hvad betyder det, at styringslogikken")
+    prompt = fake_openai.requests[-1]["messages"][-1]["content"]
+    assert '  [2] "#2 Styringslogikken hæmmer innovationsarbejdet"' in prompt
+    assert '[1] "#1 Innovationsarbejdet taber flyvehøjde i en presset drift" (#1 Innovationsarbejdet' in prompt
+    assert "numbered lines [n]" in prompt  # prompts/condense.txt tells the model what they are
