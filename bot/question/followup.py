@@ -1,16 +1,26 @@
-"""Follow-up questions in extractive mode ("og hvad med regionerne?", "and the state leaders?", "uddyb det").
+"""Follow-up questions in extractive mode ("og hvad med regionerne?", "and the state leaders?", "uddyb det",
+"uddyb nummer to", "hvem sagde det?").
 
-The heuristic, in full: a question is a follow-up when there is an earlier user question in the history and
-the new one is short (at most 8 words) and either
+A question that points into an earlier answer ("uddyb nummer to", "the second one", "og de to næste?") is
+resolved against that answer's citations first (bot/question/references.py): the text retrieved for is the
+item pointed at, the Danish ordinal and the question that listed it. Otherwise a question is a follow-up when
+there is an earlier user question in the history, it is not announced as new ("Noget andet – ...", "OK, new
+question: ...", "switching topics") and
+  - it asks to put the last answer differently ("kan du sige det kortere?", "what do you mean by ...?"), or is
+    bare (at most 3 words: "løsninger?", "any downsides?"),
+  - it points back through a pronoun ("that", "it", "dem", "det" before a function word or at the end:
+    "hvem sagde det med tsunamien?") and names at most five subject words of its own, or, when short (at most
+    8 words), it
   - opens like a continuation ("og ...", "men ...", "hvad med ...", "and ...", "what about ...", "how about ..."),
   - asks to go on ("uddyb", "mere", "hvorfor?", "eksempel", "elaborate", "why?", "more") and names at most
     one subject word of its own, or
-  - leans on the earlier question through a pronoun ("det", "den", "de", "dem", "it", "they", "that", ...)
-    and names no subject of its own beyond at most two words.
-A follow-up is answered as the earlier question's topic plus the new words: the text used for retrieval is
-the new question followed by the topic question (the last earlier question that was not itself a
-follow-up, so "og hvad med staten?" after "og hvad med regionerne?" keeps the first topic), and a speaker or section named in the new question replaces the
-one in the earlier question. With an LLM, the service asks the model to condense the conversation instead.
+  - leans on the earlier question through a pronoun and names no subject of its own beyond two words.
+A continuation with words of its own ("og regionerne?") is retrieved for as the new words plus the topic
+question (the last earlier question that was not itself a follow-up, so "og hvad med staten?" after "og hvad
+med regionerne?" keeps the first topic); any other follow-up ("hvorfor?", "giv et eksempel på det") as the new
+words plus what the last turn was about (that turn resolved in turn, so after "uddyb nummer to" it is the
+second item). A speaker or section named in the new question replaces the one in the earlier question. With an
+LLM, the service asks the model to condense the conversation instead.
 """
 from __future__ import annotations
 
