@@ -50,7 +50,7 @@ def _ms(seconds: float) -> float:
 
 
 # Refusals a model reading the passages may overturn (bot/answer/refusal.py); "far", "empty" and "task" it may not.
-SOFT_REFUSALS = frozenset({"kind", "subject", "flat", "flat subject", "foreign"})
+SOFT_REFUSALS = frozenset({"kind", "subject", "flat", "flat subject", "foreign", "model"})
 
 
 class AnswerService:
@@ -79,11 +79,13 @@ class AnswerService:
 
         return ReportStore.current_version(self.settings)
 
-    @staticmethod
-    def _warm(store: Any) -> None:
+    def _warm(self, store: Any) -> None:
         from bot.question.cognates import Vocabulary
+        from bot.answer.learned import load_models
         from bot.answer.spans import term_weights
 
+        if self.settings.answer.scorer == "learned":
+            load_models()  # LightGBM and the model files: a second on the first ask otherwise
         warm_up()
         term_weights(store)
         Vocabulary.of(store)  # the English cognate index (bot/question/cognates.py), built once per store version
@@ -164,11 +166,11 @@ class AnswerService:
         answer = extractive.answer
         llm = self.llm
         if llm is not None and (not answer.refused or self._second_opinion(extractive.verdict, prepared)):
-            answer = yield from self._llm_answer(llm, store, prepared, answer, streaming, deadline)
+            answer = yield from self._llm_answer(llm, store, prepared, extractive.passages, answer, streaming, deadline)
         answer.id = id
         answer.question = question
         answer.retrieved = [Retrieved(chunk_id=h.chunk.id, score=round(h.score, 5), section=h.chunk.section,
-                                      page=h.chunk.page, text=h.chunk.text) for h in prepared.hits]
+                                      page=h.chunk.page, text=h.chunk.text) for h in extractive.passages]
         done = time.perf_counter()
         answer.timings_ms = Timings(retrieve=_ms(retrieved_at - started), answer=_ms(done - retrieved_at),
                                     total=_ms(done - started))
@@ -182,12 +184,12 @@ class AnswerService:
         return (self.settings.llm.second_opinion and verdict is not None and verdict.reason in SOFT_REFUSALS
                 and bool(prepared.hits))
 
-    def _llm_answer(self, llm: Any, store: Any, prepared: Prepared, fallback: Answer,
+    def _llm_answer(self, llm: Any, store: Any, prepared: Prepared, handed: list[Any], fallback: Answer,
                     streaming: bool, deadline: float) -> Iterator[str]:
         from bot.llm.client import LLMFailure, LLMResult
 
         language = prepared.query.language
-        passages = [h.chunk for h in prepared.hits]
+        passages = [h.chunk for h in handed]
         try:
             if streaming:
                 result = None

@@ -6,6 +6,8 @@
   it, or the citation's quote overlaps it by at least min(len(evidence), 40) characters in matching form.
   quote_support: the same with the quote alone (the chunk does not count). evidence_recall: share of the
   gold evidence strings supported (matters for list questions). Citations marked `nearest` never count.
+- context_hit: a gold evidence string occurs in one of the passages the answer lists as `retrieved` (what an
+  LLM is handed: at most RAPPORTBOT_LLM_CONTEXT_CHARS of whole chunks); context_chars: their length.
 - quote_hit: the answer is not a refusal and at least 80% of the words of one gold evidence string stand in
   the quotes it shows (words case-folded, NFKC, dashes dropped; counted with repeats). Unlike support, a cited
   chunk that holds the evidence does not count: the reader sees the quotes, not the chunk.
@@ -52,6 +54,8 @@ class QuestionScore(BaseModel):
     supported: bool | None = None
     quote_supported: bool | None = None
     quote_hit: bool | None = None
+    context_hit: bool | None = None
+    context_chars: int = 0
     evidence_recall: float | None = None
     quotes: int = 0
     verbatim_quotes: int = 0
@@ -121,6 +125,7 @@ def score_answer(question: Question, answer: Answer, folded_report: str, latency
         answerable=question.answerable, refused=answer.refused,
         decision_correct=answer.refused != question.answerable,
         answer_chars=len(answer.answer), latency_ms=latency_ms,
+        context_chars=sum(len(r.text) for r in answer.retrieved),
     )
     quotes = [c.quote for c in answer.citations]
     verbatim = [is_verbatim(q, folded_report) for q in quotes]
@@ -136,6 +141,7 @@ def score_answer(question: Question, answer: Answer, folded_report: str, latency
         return score
     rank = first_hit_rank(answer, question.evidence)
     score.first_hit_rank = rank
+    score.context_hit = rank is not None
     score.hits = {f"hit@{k}": rank is not None and rank <= k for k in HIT_KS}
     score.reciprocal_rank = 1.0 / rank if rank else 0.0
     cited = [] if answer.refused else answering
@@ -175,6 +181,8 @@ def aggregate(scores: list[QuestionScore]) -> dict[str, float | int | None]:
     result["support"] = _mean(s.supported for s in answerable)
     result["quote_support"] = _mean(s.quote_supported for s in answerable)
     result["quote_hit"] = _mean(s.quote_hit for s in answerable)
+    result["context_hit"] = _mean(s.context_hit for s in answerable)
+    result["context_chars_max"] = max((s.context_chars for s in ok), default=None)
     result["evidence_recall"] = _mean(s.evidence_recall for s in answerable)
     result["coverage"] = _mean(s.coverage for s in answerable)
     result["quotes"] = quotes

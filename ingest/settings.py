@@ -76,6 +76,10 @@ class RetrievalSettings(_Group):
 class AnswerSettings(_Group):
     max_quotes: int = Field(4, ge=1, le=8, validation_alias=_env("RAPPORTBOT_MAX_QUOTES"),
                             description="Most quotes in one answer.")
+    scorer: Literal["learned", "rules"] = Field(
+        "learned", validation_alias=_env("RAPPORTBOT_SCORER"),
+        description="How quotes are ranked and refusals decided: `learned` (the models `rapportbot train` fitted, "
+                    "bot/answer/models/) or `rules` (the hand-set weights and checks they replaced).")
 
 
 class LLMSettings(_Group):
@@ -94,6 +98,9 @@ class LLMSettings(_Group):
                              description="Seconds before the LLM call is abandoned for the extractive answer.")
     max_tokens: int = Field(1024, ge=64, validation_alias=_env("RAPPORTBOT_LLM_MAX_TOKENS"),
                             description="Most tokens the model may write per answer (raise it for reasoning models that think aloud).")
+    context_chars: int = Field(4000, ge=500, le=100_000, validation_alias=_env("RAPPORTBOT_LLM_CONTEXT_CHARS"),
+                               description="Most characters of report passages handed to the model (whole chunks, "
+                                           "best first by the span ranker); also the answer's `retrieved`.")
     second_opinion: bool = Field(True, validation_alias=_env("RAPPORTBOT_LLM_SECOND_OPINION"),
                                  description="Let the LLM read the passages of a question the extractive checks refuse on weak evidence (wrong kind, off subject, flat or foreign) and answer or refuse; questions with nothing close, no subject or a writing request never reach it.")
 

@@ -12,7 +12,8 @@ from bot.question.followup import ResolvedQuestion
 from bot.question.parse import Question
 from bot.answer.lists import MAX_ITEMS, structured_list
 from bot.llm.prompts import refusal_phrase
-from bot.answer.refusal import Verdict, judge
+from bot.answer.learned import LearnedModels, load_models
+from bot.answer.refusal import Measures, Verdict, measure, rule_verdict
 from bot.answer.retrieval import Query, ScoredChunk, embed, retrieve
 from bot.types import Answer, Citation
 
@@ -41,6 +42,26 @@ class EngineResult:
     answer: Answer
     verdict: Verdict | None
     spans: list[Span]
+    passages: list[ScoredChunk] = field(default_factory=list)  # what an LLM reads, and the answer's `retrieved`
+
+
+def passages_for(pool: list[ScoredChunk], spans: list[Span], budget: int) -> list[ScoredChunk]:
+    """The chunks an LLM is handed: by their best span's score (the ranker knows better than the fusion which
+    chunk holds the answer), then the pool's order, as many whole chunks as fit in `budget` characters (the
+    first always). A model reads a short context more carefully, and a shorter prompt costs less."""
+    best: dict[str, float] = {}
+    for span in spans:
+        best[span.chunk.id] = max(best.get(span.chunk.id, float("-inf")), span.score)
+    order = sorted(range(len(pool)), key=lambda i: (-best.get(pool[i].chunk.id, float("-inf")), i))
+    chosen: list[ScoredChunk] = []
+    used = 0
+    for i in order:
+        size = len(pool[i].chunk.text)
+        if chosen and used + size > budget:
+            continue
+        chosen.append(pool[i])
+        used += size
+    return chosen
 
 
 def prepare(store: Any, settings: Any, question: Question) -> Prepared:
@@ -100,17 +121,57 @@ def refusal_text(language: str, citations: list[Citation]) -> str:
     return text
 
 
+# Refusals no model overturns: nothing to look up, nothing close (no answerable bank question met it), or a
+# request to write verse.
+HARD_REFUSALS = frozenset({"empty", "task", "far"})
+
+
+@dataclass
+class Candidates:
+    """A prepared question's scored candidate spans and its measurements (what both models read)."""
+
+    spans: list[Span]
+    measures: Measures | None
+    counts: list[Span]
+
+
+def candidates(store: Any, prepared: Prepared, asks: Asks) -> Candidates:
+    """Every candidate span of the pool, hand-scored and measured; shared by answering and `rapportbot train`."""
+    query, hits = prepared.query, prepared.pool
+    spans = score_spans(store, query, hits, asks)
+    counts = prepared.counts if asks.kind == "count" else []
+    measures = measure(store, query, asks, hits, spans, quantified=bool(counts) and prepared.counted_by_question) \
+        if hits and spans else None
+    return Candidates(spans, measures, counts)
+
+
+def decide(found: Candidates, asks: Asks, query: Any, models: LearnedModels | None) -> Verdict:
+    """Refuse or answer: the hand rules, or (learned) the classifier with the hard refusals kept."""
+    if found.measures is None:
+        return Verdict(True, "far", 0.0, 0.0)
+    rules = rule_verdict(found.measures, query.vector is not None)
+    if models is None or rules.reason in HARD_REFUSALS:
+        return rules
+    scores = models.score_spans(found.spans, asks, query)
+    probability = models.answer_probability(found.measures, asks, query, scores)
+    refused = probability < models.threshold
+    return Verdict(refused, "model" if refused else "", rules.best_cosine, rules.coverage, rules.peak,
+                   answer_probability=probability)
+
+
 def extractive_answer(store: Any, settings: Any, prepared: Prepared, asks: Asks) -> EngineResult:
     query, hits = prepared.query, prepared.pool
     language = query.language
-    spans = score_spans(store, query, hits, asks)
-    counts = prepared.counts if asks.kind == "count" else []
-    verdict = judge(store, query, asks, hits, spans, quantified=bool(counts) and prepared.counted_by_question)
+    models = load_models() if settings.answer.scorer == "learned" else None
+    found = candidates(store, prepared, asks)
+    spans, counts = found.spans, found.counts
+    verdict = decide(found, asks, query, models)
+    passages = passages_for(prepared.pool, spans, settings.llm.context_chars)
     if verdict.refused:
-        nearest = _citations(store, select_spans(spans, NEAREST_SHOWN, margin=1.0), nearest=True)
+        nearest = _citations(store, select_spans(spans, NEAREST_SHOWN, margin=float("inf")), nearest=True)
         answer = Answer(question=prepared.question, language=language, mode="extractive", refused=True,
                         answer=refusal_text(language, nearest), citations=nearest)
-        return EngineResult(answer, verdict, spans)
+        return EngineResult(answer, verdict, spans, passages)
     items = structured_list(store, hits, asks)
     if items:
         citations = []
@@ -123,19 +184,22 @@ def extractive_answer(store: Any, settings: Any, prepared: Prepared, asks: Asks)
         if citations:
             answer = Answer(question=prepared.question, language=language, mode="extractive", refused=False,
                             answer=compose_list(language, citations), citations=citations)
-            return EngineResult(answer, verdict, spans)
+            return EngineResult(answer, verdict, spans, passages)
     limit = settings.answer.max_quotes
     if asks.list_size:
         limit = max(limit, min(asks.list_size, MAX_ITEMS))
     # A list's items may be spread over passages that each score a little lower: look a little wider.
-    chosen = select_spans(spans, limit, margin=SCORE_MARGIN * (2 if asks.is_list else 1))
+    if models is not None:
+        chosen = select_spans(spans, limit, margin=models.margin * (2 if asks.is_list else 1), diverse=False)
+    else:
+        chosen = select_spans(spans, limit, margin=SCORE_MARGIN * (2 if asks.is_list else 1))
     if counts:
         chosen = _with_counts(counts, chosen, limit)
     citations = _citations(store, chosen)
     if not citations:
         answer = Answer(question=prepared.question, language=language, mode="extractive", refused=True,
                         answer=refusal_text(language, []))
-        return EngineResult(answer, verdict, spans)
+        return EngineResult(answer, verdict, spans, passages)
     answer = Answer(question=prepared.question, language=language, mode="extractive", refused=False,
                     answer=compose_answer(language, citations), citations=citations)
-    return EngineResult(answer, verdict, spans)
+    return EngineResult(answer, verdict, spans, passages)

@@ -45,6 +45,7 @@ from bot.answer.spans import Span, lexical_overlap, term_weights
 from bot.question.asks import Asks, holds
 from bot.question.cognates import cognate_evidence
 from bot.question.parse import numbers_of
+from bot.question.terms import stem_set, term_matches
 
 FAR = 0.80  # best-sentence cosine below this: refused whatever the words say
 FAR_EN = 0.79  # cross-lingual cosines run lower: an English question against the Danish text
@@ -64,63 +65,157 @@ COVERAGE_CHUNKS = 12  # all chunks the extractive pool holds
 @dataclass(frozen=True)
 class Verdict:
     refused: bool
-    reason: str  # "empty" | "far" | "task" | "kind" | "subject" | "flat" | "flat subject" | "foreign" | ""
+    reason: str  # "empty" | "far" | "task" | "kind" | "subject" | "flat" | "flat subject" | "foreign" | "model" | ""
     best_cosine: float
     coverage: float
     peak: float | None = None
+    answer_probability: float | None = None  # the learned classifier's P(the report answers this)
 
 
-def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: list[Span],
-          quantified: bool = False) -> Verdict:
-    """Does the report answer `query`? `spans` are all scored candidate spans; `quantified`: a sentence
-    close to the question puts a number on the very thing the question counts (bot/answer/counts.py)."""
-    if not hits or not spans:
-        return Verdict(True, "far", 0.0, 0.0)
-    ranked = sorted(spans, key=lambda s: s.score, reverse=True)
-    cosines = [float(s.vector @ query.vector) for s in ranked if s.vector is not None and query.vector is not None]
-    best_cosine = max(cosines, default=max((h.dense or 0.0 for h in hits), default=0.0))
+@dataclass(frozen=True)
+class Measures:
+    """Everything the checks above look at, measured once per question: the hand rules (rule_verdict) read
+    some of it, the learned refusal classifier (bot/answer/learned.py) all of it."""
+
+    no_terms: bool
+    creative_task: bool
+    english: bool
+    best_cosine: float
+    top3_cosine: float
+    cosine_spread: float  # best minus tenth-best candidate cosine
+    best_hand_score: float
+    coverage: float
+    coverage_top3: float
+    unknown_terms: int  # question words the report never uses
+    terms: int
+    max_missing_idf: float  # the rarest question word missing from the three best chunks
+    peak: float | None
+    subject_peak: float | None
+    cognate: float | None
+    numbers_asked: bool
+    numbers_found: bool
+    kind_checked: bool  # a kind is asked for that the kind check tests
+    kind_held: bool
+    quantified: bool
+    names_known: bool  # the question names a person ("Christian Boel") the report prints
+    names_unknown: bool  # ... or one it does not
+
+    RULES = ("far", "kind", "subject", "flat", "flat subject", "foreign")
+    FEATURES = ("q_english", "q_best_cosine", "q_top3_cosine", "q_cosine_spread", "q_best_hand_score", "q_coverage",
+                "q_coverage_top3", "q_unknown_terms", "q_terms", "q_unknown_share", "q_max_missing_idf", "q_peak",
+                "q_subject_peak", "q_cognate", "q_numbers_asked", "q_numbers_found", "q_kind_checked", "q_kind_held",
+                "q_quantified", "q_names_known", "q_names_unknown", *(f"q_rule_{r.replace(' ', '_')}" for r in RULES))
+
+    def features(self) -> dict[str, float]:
+        def value(x: float | bool | None, missing: float = -1.0) -> float:
+            return missing if x is None else float(x)
+
+        return {
+            "q_english": value(self.english), "q_best_cosine": self.best_cosine, "q_top3_cosine": self.top3_cosine,
+            "q_cosine_spread": self.cosine_spread, "q_best_hand_score": self.best_hand_score,
+            "q_coverage": self.coverage, "q_coverage_top3": self.coverage_top3,
+            "q_unknown_terms": float(self.unknown_terms), "q_terms": float(self.terms),
+            "q_unknown_share": self.unknown_terms / self.terms if self.terms else 0.0,
+            "q_max_missing_idf": self.max_missing_idf, "q_peak": value(self.peak, 0.0),
+            "q_subject_peak": value(self.subject_peak, 0.0), "q_cognate": value(self.cognate),
+            "q_numbers_asked": value(self.numbers_asked), "q_numbers_found": value(self.numbers_found),
+            "q_kind_checked": value(self.kind_checked), "q_kind_held": value(self.kind_held),
+            "q_quantified": value(self.quantified), "q_names_known": value(self.names_known),
+            "q_names_unknown": value(self.names_unknown),
+            **{f"q_rule_{r.replace(' ', '_')}": float(rule_verdict(self).reason == r) for r in self.RULES},
+        }
+
+
+def measure(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: list[Span],
+            quantified: bool = False) -> Measures:
+    """The measurements behind every check of the module doc. `spans` are all scored candidate spans;
+    `quantified`: a sentence close to the question puts a number on the very thing the question counts
+    (bot/answer/counts.py)."""
     question = query.question
     terms = list(question.terms)
+    english = query.language == "en"
+    ranked = sorted(spans, key=lambda s: s.score, reverse=True)
+    cosines = sorted((float(s.vector @ query.vector) for s in spans if s.vector is not None and query.vector is not None),
+                     reverse=True)
+    best_cosine = cosines[0] if cosines else max((h.dense or 0.0 for h in hits), default=0.0)
     weights = term_weights(store)
     top_text = " ".join(h.chunk.text for h in hits[:COVERAGE_CHUNKS])
+    top3_text = " ".join(h.chunk.text for h in hits[:3])
     coverage = lexical_overlap(terms, weights, top_text) if terms else 1.0
-    english = query.language == "en"
-    peak = ChunkMatrix.of(store).peakedness(query.vector) if english else None
-
-    def verdict(reason: str) -> Verdict:
-        return Verdict(bool(reason), reason, best_cosine, coverage, peak)
-
-    if not terms:
-        # Nothing but function words and punctuation ("?", "* * *", "$(rm -rf /)"): no subject to look up, so
-        # whatever retrieval returns would be unrelated.
-        return verdict("empty")
-    if query.vector is not None and best_cosine < (FAR_EN if english else FAR):
-        return verdict("far")
-    if question.creative_task:
-        return verdict("task")
-    if asks.kind and asks.kind != "person" and not (asks.kind == "count" and quantified):
+    top3_stems = stem_set(top3_text)
+    missing = [weights.idf(t) for t in terms if not term_matches(t, top3_stems)]
+    kind_checked = bool(asks.kind) and asks.kind != "person" and not (asks.kind == "count" and quantified)
+    kind_held = True
+    if kind_checked:
         if english:
-            held = (any(holds(asks.kind, s.text, question.given) for s in ranked[:KIND_SPANS_EN])
-                    and (asks.kind not in ("amount", "percent", "date") or _subject_holds(store, query, asks.kind)))
+            kind_held = (any(holds(asks.kind, s.text, question.given) for s in ranked[:KIND_SPANS_EN])
+                         and (asks.kind not in ("amount", "percent", "date") or _subject_holds(store, query, asks.kind)))
         else:
             # Words the report never uses are the subject check's business; here they would only dilute. Only
             # the clause that asks for the kind counts ("Hvornår blev arbejdet sat i gang, og var det meningen
             # ...?": the date is asked of the first clause).
-            known = [t for t in question.kind_terms
-                     if weights.document_frequency(t) > 0]
-            held = any(holds(asks.kind, s.text, question.given)
-                       and (not known or lexical_overlap(known, weights, s.text)
-                            >= KIND_OVERLAP)
-                       for s in ranked[:KIND_SPANS])
-        if not held:
-            return verdict("kind")
-    if english:
+            known = [t for t in question.kind_terms if weights.document_frequency(t) > 0]
+            kind_held = any(holds(asks.kind, s.text, question.given)
+                            and (not known or lexical_overlap(known, weights, s.text) >= KIND_OVERLAP)
+                            for s in ranked[:KIND_SPANS])
+    cognate = cognate_evidence(store, question.subject) if english else None
+    numbers_found = bool(question.numbers & numbers_of(top_text))
+    index = ChunkMatrix.of(store)
+    names = _PERSON.findall(question.focus)
+    printed = _report_text(store)
+    known = [n for n in names if n.casefold() in printed]
+    return Measures(
+        no_terms=not terms, creative_task=question.creative_task, english=english, best_cosine=best_cosine,
+        top3_cosine=float(np.mean(cosines[:3])) if cosines else best_cosine,
+        cosine_spread=(cosines[0] - cosines[min(9, len(cosines) - 1)]) if cosines else 0.0,
+        best_hand_score=ranked[0].score if ranked else 0.0, coverage=coverage,
+        coverage_top3=lexical_overlap(terms, weights, top3_text) if terms else 1.0,
+        unknown_terms=sum(1 for t in terms if weights.document_frequency(t) == 0), terms=len(terms),
+        max_missing_idf=max(missing, default=0.0), peak=index.peakedness(query.vector),
+        # English only: a Danish question's words tell the same more cheaply (coverage), and it costs an embedding.
+        subject_peak=_subject_peak(store, query) if english else None, cognate=cognate, numbers_asked=bool(question.numbers),
+        numbers_found=numbers_found, kind_checked=kind_checked, kind_held=kind_held, quantified=quantified,
+        names_known=bool(known), names_unknown=len(known) < len(names))
+
+
+# A person's name: two or three capitalised words ("Christian Boel", "Niels Nybye Ågesen"), not after a full
+# stop, not a body ("Region Nordjylland").
+_PERSON = re.compile(r"(?<![.!?]\s)\b(?!(?:Region|Kommune|Center|Danmarks|Det|Den|De|The|Danish)\b)[A-ZÆØÅ][a-zæøåé]+(?:\s+[A-ZÆØÅ][a-zæøåé]+){1,2}\b")
+_printed: dict[int, tuple[Any, str]] = {}
+
+
+def _report_text(store: Any) -> str:
+    """The store's documents' text, case-folded, lines joined (cached per store)."""
+    cached = _printed.get(id(store))
+    if cached is None or cached[0] is not store:
+        text = " ".join(getattr(d, "clean_text", "") or "" for d in store.documents.values())
+        cached = _printed[id(store)] = (store, " ".join(text.split()).casefold())
+        if len(_printed) > 4:
+            _printed.pop(next(iter(_printed)))
+    return cached[1]
+
+
+def rule_verdict(m: Measures, has_vector: bool = True) -> Verdict:
+    """The hand rules of the module doc, in order, on measured values."""
+    def verdict(reason: str) -> Verdict:
+        return Verdict(bool(reason), reason, m.best_cosine, m.coverage, m.peak if m.english else None)
+
+    if m.no_terms:
+        # Nothing but function words and punctuation ("?", "* * *", "$(rm -rf /)"): no subject to look up, so
+        # whatever retrieval returns would be unrelated.
+        return verdict("empty")
+    if has_vector and m.best_cosine < (FAR_EN if m.english else FAR):
+        return verdict("far")
+    if m.creative_task:
+        return verdict("task")
+    if m.kind_checked and not m.kind_held:
+        return verdict("kind")
+    if m.english:
         # Lexical evidence across the languages: a subject word with a Danish relative in the report, or a
         # number of the question's ("per 1,000 inhabitants") that the best chunks print too.
-        cognate = cognate_evidence(store, question.subject)
-        if question.numbers & numbers_of(top_text):
-            cognate = 1.0
-        if best_cosine < CLOSE_EN and peak is not None and peak < MIN_PEAK_EN:
+        cognate = 1.0 if m.numbers_found else m.cognate
+        peak = m.peak
+        if m.best_cosine < CLOSE_EN and peak is not None and peak < MIN_PEAK_EN:
             # A question in the report's own terms ("culture" / "nulfejlskultur") may meet a flatter field:
             # the Danish text says it in its own way.
             if peak < MIN_PEAK_COGNATE_EN or cognate is None or cognate < MIN_COGNATE_EN:
@@ -128,21 +223,24 @@ def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: 
         # The frame ("what do the top leaders think about ...") meets the whole report halfway and can lift a
         # question about the weather over the checks above; its subject alone then meets a flat field, and
         # no subject word has a Danish relative in the report.
-        subject_peak = _subject_peak(store, query)
-        if subject_peak is not None and subject_peak < MIN_PEAK_EN and cognate is not None and cognate < MIN_COGNATE_EN:
+        if m.subject_peak is not None and m.subject_peak < MIN_PEAK_EN and cognate is not None and cognate < MIN_COGNATE_EN:
             return verdict("flat subject")
-        if best_cosine < CLOSE_EN and (peak is None or peak < STRONG_PEAK_EN):
+        if m.best_cosine < CLOSE_EN and (peak is None or peak < STRONG_PEAK_EN):
             # Neither close nor clearly peaked: then some word of the subject must have a Danish relative in
             # the report ("culture" / "nulfejlskultur"); "sourdough bread" or "the Eiffel Tower" has none.
             if cognate is not None and cognate < MIN_COGNATE_EN:
                 return verdict("foreign")
-    elif terms and coverage < MIN_COVERAGE and not quantified:  # a quantified count noun is the subject
+    elif m.terms and m.coverage < MIN_COVERAGE and not m.quantified:  # a quantified count noun is the subject
         return verdict("subject")
     return verdict("")
 
 
-
-
+def judge(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans: list[Span],
+          quantified: bool = False) -> Verdict:
+    """Does the report answer `query`, by the hand rules? (bot/answer/learned.py decides by a model.)"""
+    if not hits or not spans:
+        return Verdict(True, "far", 0.0, 0.0)
+    return rule_verdict(measure(store, query, asks, hits, spans, quantified), query.vector is not None)
 
 
 def _subject_vector(store: Any, query: Query) -> Any | None:

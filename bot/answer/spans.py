@@ -52,6 +52,7 @@ class Span:
     vector: np.ndarray | None
     speaker: str | None = None
     sentence_scores: list[float] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)  # what the learned ranker reads (bot/answer/features.py)
 
     @property
     def text(self) -> str:
@@ -166,12 +167,14 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
             vectors = None
         aligned = [i for i, span in enumerate(chunk.sentences) if span in sentences] if vectors is not None else []
         prior = RANK_PRIOR * (1 - rank / max(1, len(scanned)))
-        scores, sentence_vectors = [], []
+        scores, sentence_vectors, cosines, overlaps = [], [], [], []
         for j, (s, e) in enumerate(sentences):
             text = chunk.text[s:e]
             vec = np.asarray(vectors[aligned[j]], dtype=np.float32) if vectors is not None else None
             cosine = float(vec @ query.vector) if vec is not None else (hit.dense or 0.0)
             overlap = lexical_overlap(terms, weights, text)
+            cosines.append(cosine)
+            overlaps.append(overlap)
             score = cosine + LEXICAL_WEIGHT * overlap + prior
             # What is asked for, about what is asked: "hvor mange procent ... væksten i diagnoser" wants the
             # percentage next to "diagnoser", not any percentage (English shares no words to tell).
@@ -205,8 +208,11 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
             vector = _normalised(np.mean(vecs, axis=0)) if vecs else None
             # A chunk's speaker names the quote it mainly holds; its narrative sentences are nobody's quote.
             speaker = region[2] if region else (chunk.speaker if not regions else None)
-            spans.append(Span(chunk=chunk, start=start, end=end, score=scores[j], vector=vector,
-                              speaker=speaker, sentence_scores=[scores[k] for k in members]))
+            span = Span(chunk=chunk, start=start, end=end, score=scores[j], vector=vector,
+                        speaker=speaker, sentence_scores=[scores[k] for k in members])
+            span.features = span_features(query, asks, hit, rank, span, j, members, sentences, cosines, overlaps,
+                                          sentence_vectors, headings, terms, weights, region is not None)
+            spans.append(span)
     wanted = query.filters.speaker
     if wanted and any(s.speaker == wanted for s in spans):
         # "Hvad sagde de regionale topledere om ...": their own quoted words first; narrative that reports
@@ -216,6 +222,52 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
             if span.speaker is None:
                 span.score -= NARRATIVE_PENALTY
     return spans
+
+
+_LEANS_BACK = re.compile(r"^\W*(?:det|dette|den|denne|disse|de|der|derfor|dermed|her|også|men|og|samtidig|"
+                         r"således|endvidere|desuden|heller|this|these|that|it|they|however|also)\b", re.IGNORECASE)
+_SPEAKER_KINDS = {"Kommunal": 1.0, "Regional": 2.0, "Statslig": 3.0}
+
+
+def span_features(query: Query, asks: Asks, hit: ScoredChunk, rank: int, span: Span, j: int, members: list[int],
+                  sentences: list[tuple[int, int]], cosines: list[float], overlaps: list[float],
+                  vectors: list[np.ndarray | None], headings: set[str], terms: list[str], weights: "TermWeights",
+                  is_quote: bool) -> dict[str, float]:
+    """The raw measurements of one candidate span the learned ranker reads; question-relative features are
+    added over all candidates in bot/answer/features.py. Names are the model file's feature names."""
+    text = span.text
+    question = query.question
+    member_cosines = [cosines[k] for k in members]
+    around = [v for v in vectors[max(0, j - 1): j + 2] if v is not None]
+    context = float(_normalised(np.mean(around, axis=0)) @ query.vector) if around and query.vector is not None else cosines[j]
+    span_cosine = float(span.vector @ query.vector) if span.vector is not None and query.vector is not None else cosines[j]
+    first = text.lstrip()
+    wanted = query.filters.speaker
+    items = enumerated_items(text)
+    features = {
+        "cos_span": span_cosine, "cos_first": cosines[j], "cos_max": max(member_cosines), "cos_context": context,
+        "cos_chunk": hit.dense or 0.0, "cos_chunk_best_sentence": hit.sentence or 0.0,
+        "bm25_chunk": hit.lexical or 0.0, "fused_chunk": hit.score, "chunk_rank": float(rank),
+        "overlap_span": lexical_overlap(terms, weights, text) if len(members) > 1 else overlaps[j],
+        "overlap_first": overlaps[j], "overlap_chunk_best": max(overlaps),
+        "kind_held": float(bool(asks.kind) and holds(asks.kind, text, question.given)),
+        "list_items": float(items),
+        "list_enough": float(bool(asks.list_size) and items >= (asks.list_size or 0)),
+        "caption": float(bool(_CAPTION.match(text))), "url": float(bool(_URL.search(text))),
+        "says_nothing": float(_says_nothing(text)),
+        "heading_start": float(_folded(span.chunk.text[sentences[j][0]:sentences[j][1]]) in headings),
+        "position": j / max(1, len(sentences) - 1), "first_in_chunk": float(j == 0),
+        "sentences": float(len(members)), "chars": float(len(text)), "words": float(len(text.split())),
+        "ends_colon": float(text.rstrip().endswith(":")), "leans_back": float(bool(_LEANS_BACK.match(first))),
+        "quote": float(is_quote), "speaker_kind": _SPEAKER_KINDS.get((span.speaker or " ").split(" ")[0], 0.0),
+        "speaker_wanted": float(bool(wanted)), "speaker_match": float(bool(wanted) and span.speaker == wanted),
+        "speaker_named": float(bool(wanted) and speaker_mentioned(wanted, text)),
+        "section_wanted": float(query.filters.section_query is not None or query.filters.section_number is not None),
+        "bullet": float(bool(re.match(r"\s*[•\-–]", text))),
+        "digits": float(bool(re.search(r"\d", text))),
+        "hand_score": span.score,
+    }
+    return features
 
 
 _URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
@@ -268,8 +320,9 @@ def _same_words(a: Span, b: Span) -> bool:
     return fuzz.partial_ratio(a.text, b.text) >= DUPLICATE_FUZZ and min(len(a.text), len(b.text)) > 30
 
 
-def select_spans(spans: list[Span], limit: int, margin: float) -> list[Span]:
-    """Up to `limit` spans by maximal marginal relevance, each within `margin` of the best score."""
+def select_spans(spans: list[Span], limit: int, margin: float, diverse: bool = True) -> list[Span]:
+    """Up to `limit` spans by maximal marginal relevance (`diverse`; else by score alone, near-duplicates
+    skipped), each within `margin` of the best score."""
     # The same span can come from several sentences (a whole quote): keep its best score.
     unique: dict[tuple[str, int, int], Span] = {}
     for span in spans:
@@ -283,6 +336,12 @@ def select_spans(spans: list[Span], limit: int, margin: float) -> list[Span]:
     chosen: list[Span] = [pool[0]]
     candidates = [s for s in pool[1:] if s.score >= best - margin]
     while candidates and len(chosen) < limit:
+        if not diverse:
+            pick = candidates.pop(0)
+            if not any(_same_words(pick, c) for c in chosen):
+                chosen.append(pick)
+            continue
+
         def mmr(span: Span) -> float:
             redundancy = max((float(span.vector @ c.vector) for c in chosen
                               if span.vector is not None and c.vector is not None), default=0.0)

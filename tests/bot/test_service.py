@@ -57,10 +57,10 @@ def test_followup_switches_the_speaker(service):
     history = [{"role": "user", "content": "Hvad sagde de kommunale topledere om risikovillighed?"},
                {"role": "assistant", "content": "..."}]
     first = service.ask(history[0]["content"])
-    assert first.citations and _by_or_about(first.citations, "Kommunal topleder", "kommunale topledere")
+    assert first.citations and _by_or_about(first.citations, "Kommunal topleder", "kommunal")
     followup = service.ask("og hvad med de statslige?", history=history)
     assert not followup.refused
-    assert followup.citations and _by_or_about(followup.citations, "Statslig topleder", "statslige topledere")
+    assert followup.citations and _by_or_about(followup.citations, "Statslig topleder", "statslig")
 
 
 def test_followup_keeps_the_topic(service):
@@ -153,8 +153,8 @@ def test_hard_refusals_do_not_reach_the_llm(store_settings, fake_openai, questio
     assert answer.refused and not fake_openai.requests
 
 
-# Refused by the extractive checks on weak evidence (its English words have no Danish look-alike in the report).
-SOFT = "What expression do several leaders use about being overwhelmed by day-to-day operations?"
+# Refused by the extractive engine on weak evidence (the refusal classifier's doubt), though the report speaks of it.
+SOFT = "What are drones used for by a municipality?"
 
 
 def test_a_refusal_on_weak_evidence_gets_the_llm_s_second_opinion(store_settings, fake_openai):

@@ -1,5 +1,6 @@
-"""Refusals on the real store: out-of-scope questions and near misses are refused with nearest passages;
-in-scope questions are not; greetings get a short reply."""
+"""The hand refusal rules on the real store (RAPPORTBOT_SCORER=rules; in the default learned engine they are
+features of the refusal classifier, tested in test_learned.py): out-of-scope questions and near misses are
+refused with nearest passages; in-scope questions are not; greetings get a short reply."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,7 +21,9 @@ def _lines(name: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def service(store_settings) -> AnswerService:
-    return AnswerService(store_settings)
+    from ingest.settings import AnswerSettings
+
+    return AnswerService(store_settings.model_copy(update={"answer": AnswerSettings(scorer="rules")}))
 
 
 def test_what_is_asked():

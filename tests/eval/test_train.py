@@ -1,0 +1,35 @@
+"""`rapportbot train` rebuilds the committed models: the same choices and dev figures, from the bank alone.
+
+Training runs the train and dev questions through the real answer path on the shared store, so this test
+is the whole pipeline (about a minute on 2 cores). Equal dev figures mean the committed models are what the
+committed bank and code produce; a change to the features or the bank without `make train` fails here.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bot.answer.learned import MODEL_DIR
+from eval.train import bank_fingerprint, span_grade, train
+
+
+def test_span_grades_follow_the_share_of_evidence_words():
+    evidence = ["Analysen baserer sig på samtaler med 24 udvalgte topledere"]
+    assert span_grade("Analysen af offentlige toplederes innovationsdagsorden baserer sig på samtaler med 24 "
+                      "udvalgte topledere (niveau 1 og 2).", evidence) == 3
+    assert span_grade("Analysen baserer sig på samtaler.", evidence) in (1, 2)
+    assert span_grade("Klimaet er en dagsorden for alle.", evidence) == 0
+    assert span_grade("anything", []) == 0
+
+
+def test_training_reproduces_the_committed_models(store_settings, tmp_path: Path):
+    committed = json.loads((MODEL_DIR / "models.json").read_text(encoding="utf-8"))
+    assert committed["bank"] == bank_fingerprint(), "the bank changed since the models were fitted: run `make train`"
+    meta = train(store_settings, tmp_path, progress=False)
+    assert meta["refusal_threshold"] == committed["refusal_threshold"]
+    assert meta["quote_margin"] == committed["quote_margin"]
+    assert meta["train_questions"] == committed["train_questions"]
+    one_question = 1 / committed["dev_questions"] + 1e-9
+    for name, value in committed["dev"].items():
+        assert abs(meta["dev"][name] - value) <= one_question, (name, meta["dev"][name], value)
+    assert {p.name for p in tmp_path.iterdir()} == {"span_ranker.txt", "refusal.txt", "models.json"}
