@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Language = Literal["da", "en"]
 
@@ -46,3 +46,28 @@ class Answer(BaseModel):
     retrieved: list[Retrieved] = Field(default_factory=list)
     notice: str | None = None
     timings_ms: Timings = Field(default_factory=Timings)
+
+
+class HistoryCitation(BaseModel):
+    """A citation of an earlier answer as a history turn carries it: enough to resolve "the second one" or
+    "uddyb nummer tre" without re-reading the answer's prose. An answer's own `citations` fit as they are
+    (the cited chunk's `text` and other fields are ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+    n: int = Field(ge=1, le=1000, description="The number shown as [n] in that answer.")
+    quote: str = Field(min_length=1, max_length=5000, description="The quote as the answer showed it.")
+    section: str | None = Field(None, max_length=1000)
+    page: int | None = None
+    speaker: str | None = Field(None, max_length=200)
+    chunk_id: str | None = Field(None, max_length=200)
+    nearest: bool = Field(False, description="True when the answer was a refusal showing its nearest passages.")
+
+
+class HistoryTurn(BaseModel):
+    """One earlier message of a conversation, as every client sends it (the page, /api/ask, /v1, the CLI)."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=20_000)
+    citations: list[HistoryCitation] | None = Field(
+        None, max_length=20, description="Assistant turns only, optional: the citations of that answer.")

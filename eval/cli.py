@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="exit 1 when a headline metric is below its floor in eval/thresholds.json (or this file)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.add_argument("--split", choices=("train", "dev", "test"),
-                        help="the bank's single questions of one split (eval/bank/splits.json); test prints totals only")
+                        help="the bank's single questions and conversations of one split (eval/bank/splits.json); "
+                             "test prints totals only")
 
 
 def register(subparsers: argparse._SubParsersAction) -> object:
@@ -83,17 +84,30 @@ def run(args: argparse.Namespace, settings) -> int:
         import tempfile
 
         args.out, baseline = Path(tempfile.mkdtemp(prefix="rapportbot-sealed-")), None
-    summary = evaluate(settings, questions, args.out, url=args.url,
-                       token=args.token or os.environ.get("RAPPORTBOT_EVAL_TOKEN"), limit=args.limit,
+    token = args.token or os.environ.get("RAPPORTBOT_EVAL_TOKEN")
+    service = None
+    if args.split and not args.url:
+        from bot.service import AnswerService
+
+        service = AnswerService(settings)  # one engine, models loaded once, for the singles and the conversations
+    summary = evaluate(settings, questions, args.out, url=args.url, token=token, limit=args.limit,
                        with_baselines=args.compare, baseline=baseline, judge=judge,
-                       progress=not args.no_progress, report_path=Path(report), judge_settings=judge_settings)
+                       progress=not args.no_progress, report_path=Path(report), judge_settings=judge_settings,
+                       service=service)
+    dialogue = None
+    if args.split:
+        from eval.conversations import evaluate_conversations
+
+        dialogue = evaluate_conversations(split_files(args.split, conversations=True), service, Path(report),
+                                          None if sealed else Path(summary["run"]["out_dir"]), url=args.url,
+                                          token=token, progress=not args.no_progress)
     if sealed:
         import shutil
 
         shutil.rmtree(args.out, ignore_errors=True)  # per-question results of the sealed test are never kept
-        _print_totals(summary)
+        _print_totals(summary, dialogue)
     else:
-        _print_summary(summary, args)
+        _print_summary(summary, args, dialogue)
     if minimum is not None:
         from eval.compare import below_thresholds
 
@@ -104,7 +118,7 @@ def run(args: argparse.Namespace, settings) -> int:
     return 0
 
 
-def _print_totals(summary: dict) -> None:
+def _print_totals(summary: dict, dialogue: dict | None = None) -> None:
     """The sealed test: totals only, so nobody learns its questions from a run."""
     allm = summary["metrics"]["all"]
     print(f"sealed test: {allm['n']} questions, {allm['errors']} errors")
@@ -112,9 +126,14 @@ def _print_totals(summary: dict) -> None:
         print(f"  {name:<18} {value if value is not None else '-'}")
     for lang, values in sorted(summary["metrics"].get("by_lang", {}).items()):
         print(f"  {lang}: support {values.get('support')}  decisions {values.get('decision_accuracy')}")
+    if dialogue is not None:
+        from eval.conversations import conversation_lines
+
+        print(f"sealed test conversations: {dialogue['all']['n']} turns, {dialogue['all']['errors']} errors")
+        print("\n".join(conversation_lines(dialogue, by_follow=False)))
 
 
-def _print_summary(summary: dict, args: argparse.Namespace) -> None:
+def _print_summary(summary: dict, args: argparse.Namespace, dialogue: dict | None = None) -> None:
     allm = summary["metrics"]["all"]
     print(f"{allm['n']} questions, {allm['errors']} errors")
     for name, value in summary["headline"].items():
@@ -129,4 +148,10 @@ def _print_summary(summary: dict, args: argparse.Namespace) -> None:
               f"{len(comparison['better'])} better")
         for item in comparison["worse"][:20]:
             print(f"  worse {item['id']}: {'; '.join(item['reasons'])}")
+    if dialogue is not None:
+        from eval.conversations import conversation_lines
+
+        print(f"conversations: {dialogue['all']['n']} turns, {dialogue['all']['errors']} errors "
+              f"(results: {summary['run']['out_dir']}/conversations.jsonl)")
+        print("\n".join(conversation_lines(dialogue)))
     print(f"report: {summary['run']['out_dir']}/report.md")

@@ -207,11 +207,13 @@ def load_questions(path: str | Path) -> list[Question]:
     return questions
 
 
-def split_files(split: str) -> list[Path]:
-    """The question files of one split of the bank (eval/bank/splits.json), globs expanded, sorted."""
+def split_files(split: str, conversations: bool = False) -> list[Path]:
+    """The single-question files of one split of the bank (eval/bank/splits.json), or with `conversations`
+    its conversation files; globs expanded, sorted."""
     import json
 
     from ingest.settings import PROJECT_ROOT
 
     manifest = json.loads((PROJECT_ROOT / "eval" / "bank" / "splits.json").read_text(encoding="utf-8"))
-    return [path for pattern in manifest[split] for path in sorted(PROJECT_ROOT.glob(pattern))]
+    patterns = manifest["conversations"][split] if conversations else manifest[split]
+    return [path for pattern in patterns for path in sorted(PROJECT_ROOT.glob(pattern))]

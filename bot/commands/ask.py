@@ -100,7 +100,9 @@ def answer_batch(service: Any, items: list[Any]) -> Iterator[dict]:
 
 
 def _interactive(service: Any) -> int:
-    history: list[dict] = []
+    from bot.history import history_turns
+
+    exchanges: list[tuple[str, Any]] = []
     while True:
         try:
             question = input(_PROMPT)
@@ -110,15 +112,14 @@ def _interactive(service: Any) -> int:
         if not question.strip():
             return 0
         try:
-            answer = service.ask(question, history=history)
+            answer = service.ask(question, history=history_turns(exchanges) or None)
         except InputError as err:
             print(err)
             continue
         print()
         print(format_answer(answer))
         print()
-        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
-        history = history[-12:]
+        exchanges = [*exchanges, (question, answer)][-12:]
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -71,6 +71,17 @@ def _failure_key(error: BaseException) -> tuple[str, dict[str, Any]]:
     return "failed", {}
 
 
+def _cited_lines(citations: object) -> list[str]:
+    """An earlier answer's citations as numbered lines under it (bot/history.py), so the model resolves "the
+    second one" or "uddyb nummer tre" against what that answer cited, as the extractive path does."""
+    lines = []
+    for c in citations if isinstance(citations, list) else []:
+        if isinstance(c, dict) and isinstance(c.get("quote"), str) and isinstance(c.get("n"), int):
+            where = f" ({c['section'].split(' > ')[-1]})" if isinstance(c.get("section"), str) and c["section"] else ""
+            lines.append(f"  [{c['n']}] \"{' '.join(c['quote'].split())[:300]}\"{where}")
+    return lines[:8]
+
+
 class LLMAnswerer:
     """Answers, streams and condenses follow-ups with one ChatOpenAI client built from settings.llm."""
 
@@ -219,6 +230,7 @@ class LLMAnswerer:
             if isinstance(content, str) and content.strip():
                 role = "User" if turn.get("role") == "user" else "Assistant"
                 turns.append(f"{role}: {' '.join(content.split())[:600]}")
+                turns += _cited_lines(turn.get("citations") if role == "Assistant" else None)
         if not turns or not question.strip():
             return question
         messages = self._condense_prompt.format_messages(history="\n".join(turns),

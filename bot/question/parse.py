@@ -103,6 +103,17 @@ def _language(resolved: ResolvedQuestion) -> str:
     return detect_language(resolved.focus)
 
 
+def _filters(resolved: ResolvedQuestion) -> Filters:
+    """The filters of the question; a reference into an earlier answer narrows to the section of the list item
+    it points at (a heading of the report's own list), and its number names an item, not a "#N" section."""
+    filters = filters_for(resolved.focus, resolved.previous)
+    reference = resolved.reference
+    if reference is None:
+        return filters
+    section = reference.section.split(" > ")[-1] if reference.section else None
+    return Filters(speaker=filters.speaker, section_query=section or filters.section_query)
+
+
 def parse_question(raw: str, history: list[dict] | None = None, condensed: str | None = None,
                    report_titles: str = "") -> Question:
     """`raw` (already cleaned of control characters) with its `history` as one Question. `condensed`: the
@@ -110,16 +121,18 @@ def parse_question(raw: str, history: list[dict] | None = None, condensed: str |
     questions about the report as a whole."""
     resolved = resolve_followup(raw, history)
     if condensed and condensed.strip() and condensed.strip() != raw:
-        resolved = ResolvedQuestion(text=condensed.strip(), focus=raw, previous=resolved.previous or condensed.strip())
+        resolved = ResolvedQuestion(text=condensed.strip(), focus=raw, previous=resolved.previous or condensed.strip(),
+                                    reference=resolved.reference)
     about = is_about_the_report(resolved.focus)
     text = f"{resolved.text} {report_titles}" if about and report_titles else resolved.text
-    asks = what_is_asked(text)
+    # A pointing follow-up asks what its own words ask of the item, not the listing question's "which six ...".
+    asks = what_is_asked(f"{raw} {resolved.reference.text}" if resolved.reference else text)
     return Question(
         raw=raw, text=text, standalone=resolved.text, focus=resolved.focus, previous=resolved.previous, language=_language(resolved),
         asks=asks, terms=tuple(content_terms(text)), subject=subject_words(text), words=tuple(tokens(text)), given=given_words(text),
         kind_terms=tuple(content_terms(asking_clause(text, asks.kind))),
         counted=counted_terms(text), numbers=numbers_of(text),
-        filters=filters_for(resolved.focus, resolved.previous), about_report=about,
+        filters=_filters(resolved), about_report=about,
         creative_task=bool(_CREATIVE_TASK.search(text)), wants_address=bool(_ASKS_ADDRESS.search(text)),
         wants_source=bool(_ASKS_SOURCE.search(text)), names=tuple(_PERSON.findall(resolved.focus)),
         asks_opinion=bool(_OPINION.search(resolved.focus)))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bot.types import Answer
+from bot.types import Answer, HistoryCitation
 from bot.web.observe import answer_facts, count_answer, llm_configured
 from ingest.errors import InputError
 
@@ -21,9 +21,15 @@ MAX_CITATION_CHARS = 5_000
 
 
 class Turn(BaseModel):
+    """One earlier message (bot/history.py): an assistant turn may carry that answer's citations, so a
+    follow-up such as "uddyb nummer to" is resolved against what it cited."""
+
     model_config = ConfigDict(extra="forbid")
     role: Literal["user", "assistant"]
     content: str = Field(max_length=MAX_TURN_CHARS)
+    citations: list[HistoryCitation] | None = Field(
+        None, max_length=20, description="Optional, assistant turns: the `citations` of that answer, as /api/ask "
+                                         "returned them (n and quote are needed; other fields are optional).")
 
 
 class AskRequest(BaseModel):
@@ -94,7 +100,7 @@ def note_answer(request: Request, answer: Answer, channel: str) -> None:
              responses={422: {"description": "Bad question or body; `error` says what is wrong"}})
 def ask(body: AskRequest, request: Request) -> Answer:
     """The answer in the same JSON contract as `rapportbot ask --json`."""
-    history = [turn.model_dump() for turn in body.history] if body.history else None
+    history = [turn.model_dump(exclude_none=True) for turn in body.history] if body.history else None
     return answer_question(request, body.question, history, "api")
 
 

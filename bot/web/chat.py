@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bot.feedback import FeedbackStore
+from bot.history import history_turns
 from bot.types import Answer
 from bot.web.holder import ServiceHolder
 from bot.web.observe import Metrics, answer_facts, count_answer, llm_configured, log_line
@@ -99,11 +100,7 @@ class ChatLogic:
 
     def ask(self, question: str, turns: list[dict], user: str | None) -> Iterator[tuple[str, Any]]:
         """Events: ("partial", text) while an LLM streams, then ("answer", Answer) or ("error", message)."""
-        history = []
-        for turn in turns[-6:]:
-            if "answer" in turn:
-                history += [{"role": "user", "content": turn["question"]},
-                            {"role": "assistant", "content": turn["answer"]["answer"]}]
+        history = history_turns([(turn["question"], turn["answer"]) for turn in turns if "answer" in turn])
         try:
             if not question.strip():
                 raise InputError(str(self.t["empty"]))

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.history import citation_items, citations_from_markdown
 from bot.types import Answer
 from bot.web.api import MAX_HISTORY_TURNS, MAX_TURN_CHARS, check_question, note_answer
 from bot.web.render import answer_markdown, lead_text
@@ -59,12 +60,28 @@ def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict]]:
         if len(message.text()) > MAX_TURN_CHARS:
             raise InputError(f"messages.{n}: {len(message.text())} characters; earlier messages may hold at most "
                              f"{MAX_TURN_CHARS} (the history limit of /api/ask)")
-    history = [{"role": m.role, "content": m.text()} for m in messages[:last_user]
+    history = [_history_turn(m) for m in messages[:last_user]
                if m.role in ("user", "assistant") and m.text().strip()]
     if len(history) > MAX_HISTORY_TURNS:
         raise InputError(f"{len(history)} earlier user/assistant messages; at most {MAX_HISTORY_TURNS} "
                          "(the history limit of /api/ask)")
     return messages[last_user].text(), history
+
+
+def _history_turn(message: ChatMessage) -> dict:
+    """A message as the history turn every client sends (bot/history.py). An assistant message's citations
+    come from the `rapportbot` answer a client kept on it, else from the citation lines our reply wrote."""
+    turn: dict = {"role": message.role, "content": message.text()}
+    if message.role != "assistant":
+        return turn
+    kept = getattr(message, "rapportbot", None)
+    if isinstance(kept, dict) and isinstance(kept.get("citations"), list):
+        citations = citation_items(kept["citations"])
+    else:
+        citations = citations_from_markdown(message.text())
+    if citations:
+        turn["citations"] = citations[:20]
+    return turn
 
 
 def _completion_id() -> str:

@@ -337,3 +337,18 @@ def test_model_prose_is_plain_text_with_our_markers(passages: list[Chunk], store
     deltas = [i for i in answerer.stream("Hvad er sket?", "da", passages, store) if isinstance(i, str)]
     streamed = "".join(deltas).lower()
     assert deltas and "<script" not in streamed and "onerror" not in streamed and "javascript:" not in streamed
+
+
+def test_condense_shows_the_earlier_answers_citations_as_numbered_lines(fake_openai: FakeOpenAI,
+                                                                        answerer: LLMAnswerer) -> None:
+    history = [{"role": "user", "content": "Hvad er de seks opmærksomhedspunkter?"},
+               {"role": "assistant", "content": "Rapporten nævner 6:",
+                "citations": [{"n": 1, "quote": "#1 Innovationsarbejdet taber flyvehøjde i en presset drift",
+                               "section": "Seks > #1 Innovationsarbejdet taber flyvehøjde i en presset drift"},
+                              {"n": 2, "quote": "#2 Styringslogikken hæmmer innovationsarbejdet", "section": None}]}]
+    fake_openai.script(Reply.text("Hvad betyder det, at styringslogikken hæmmer innovationsarbejdet?\n"))
+    assert answerer.condense("uddyb nummer to", history).startswith("Hvad betyder det, at styringslogikken")
+    prompt = fake_openai.requests[-1]["messages"][-1]["content"]
+    assert '  [2] "#2 Styringslogikken hæmmer innovationsarbejdet"' in prompt
+    assert '[1] "#1 Innovationsarbejdet taber flyvehøjde i en presset drift" (#1 Innovationsarbejdet' in prompt
+    assert "numbered lines [n]" in prompt  # prompts/condense.txt tells the model what they are

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from bot.types import Answer
-from bot.web.render import lead_text
+from bot.web.render import answer_markdown, lead_text
 
 QUESTION = "Hvor mange topledere blev interviewet?"
 
@@ -199,3 +199,24 @@ def test_an_engine_bug_is_a_json_500_without_traceback(start_server, caplog):
     assert '"server_error"' in streamed.text and streamed.text.rstrip().endswith("data: [DONE]")
     assert "AttributeError" not in response.text + streamed.text
     assert "a bug deep in the engine" in caplog.text  # ...but the operator sees it in the log
+
+
+def test_history_items_may_carry_the_earlier_answers_citations(server):
+    """One history shape: /api/ask takes the citations an earlier /api/ask answer returned, and a follow-up
+    pointing at one of its items is answered from that item; /v1 reads them from its own Markdown."""
+    with server.client() as client:
+        first = client.post("/api/ask", json={"question": "Hvad er de seks opmærksomhedspunkter i rapporten?"}).json()
+        history = [{"role": "user", "content": first["question"]},
+                   {"role": "assistant", "content": first["answer"], "citations": first["citations"]}]
+        followup = client.post("/api/ask", json={"question": "uddyb nummer to", "history": history})
+        bad = client.post("/api/ask", json={"question": "uddyb nummer to", "history": [
+            {"role": "assistant", "content": "x", "citations": [{"n": 1}]}]})
+        v1 = client.post("/v1/chat/completions", json={"messages": [
+            {"role": "user", "content": first["question"]},
+            {"role": "assistant", "content": answer_markdown(Answer.model_validate(first))},
+            {"role": "user", "content": "uddyb nummer to"}]})
+    assert followup.status_code == 200, followup.text
+    assert all("Styringslogikken" in c["section"] for c in followup.json()["citations"])
+    assert bad.status_code == 422 and "citations.0.quote" in bad.json()["error"]
+    assert v1.status_code == 200
+    assert [c["quote"] for c in v1.json()["rapportbot"]["citations"]] == [c["quote"] for c in followup.json()["citations"]]
