@@ -38,6 +38,7 @@ _PERSON = re.compile(r"(?<![.!?]\s)\b(?!(?:Region|Kommune|Center|Danmarks|Det|De
 _OPINION = re.compile(r"\b(?:sag(?:de|t)|sige[rt]?|men(?:er|te)|synes|syntes|fortæl\w*|fortalte|udtal\w*|tænk\w*|"
                       r"mening\w*|holdning\w*|syn\s+på|anbefal\w*|said|say|says|saying|think\w*|thought|believe\w*|"
                       r"told|tell|view\w*|opinion\w*|feel\w*|recommend\w*|stance|position\s+on)\b", re.IGNORECASE)
+_HEADING_NUMBER = re.compile(r"#\d+")
 _NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:[.,]\d{3})+(?![\d])|(?<![\w.,])\d+(?:[.,]\d+)?")
 
 
@@ -126,7 +127,8 @@ def parse_question(raw: str, history: list[dict] | None = None, condensed: str |
     about = is_about_the_report(resolved.focus)
     text = f"{resolved.text} {report_titles}" if about and report_titles else resolved.text
     # A pointing follow-up asks what its own words ask of the item, not the listing question's "which six ...".
-    asks = what_is_asked(f"{raw} {resolved.reference.text}" if resolved.reference else text)
+    # Its item's "#2" numbers a heading, it does not ask for two things.
+    asks = what_is_asked(f"{raw} {_HEADING_NUMBER.sub(' ', resolved.reference.text)}" if resolved.reference else text)
     return Question(
         raw=raw, text=text, standalone=resolved.text, focus=resolved.focus, previous=resolved.previous, language=_language(resolved),
         asks=asks, terms=tuple(content_terms(text)), subject=subject_words(text), words=tuple(tokens(text)), given=given_words(text),
