@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from bot.web.middleware import CatchAll, RootPath, SecurityHeaders
@@ -50,9 +51,14 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
     feedback = FeedbackStore(feedback_path or server.feedback_db)
     password_check = PasswordCheck(load_users(server.auth_file)) if server.auth_file else None
 
-    app = FastAPI(title="rapportbot", version="0.1.0", docs_url="/docs", redoc_url=None,
-                  description="Ask the report: short answers backed by verbatim, checked quotes. "
-                              "`/api/ask` returns the `rapportbot ask --json` contract; `/v1` speaks OpenAI.")
+    # Swagger UI from the assets fastapi-offline ships (no CDN): /docs renders with the network off,
+    # under the sub-path too (its asset links carry the request's root path).
+    app = FastAPIOffline(title="rapportbot", version="0.1.0", docs_url="/docs", redoc_url=None,
+                         static_url="/docs-assets", swagger_ui_parameters={"validatorUrl": None},
+                         description="Ask the report: short answers backed by verbatim, checked quotes. "
+                                     "`/api/ask` returns the `rapportbot ask --json` contract; `/v1` speaks "
+                                     "OpenAI. For Python programs, the page's one client endpoint is `/ask` "
+                                     "(`gradio_client`).")
     app.state.settings, app.state.holder, app.state.metrics, app.state.feedback = settings, holder, metrics, feedback
 
     @app.exception_handler(RequestValidationError)
