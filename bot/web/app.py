@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
@@ -22,6 +23,7 @@ from ingest.errors import InputError, StoreError
 from ingest.settings import BUNDLED_METADATA, Settings
 
 log = logging.getLogger("rapportbot.web")
+FAVICON = Path(__file__).with_name("favicon.png")
 
 
 def create_app(settings: Settings, service_factory: Callable[[], Any] | None = None,
@@ -35,9 +37,11 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
     from bot.web.auth import AccessControl, PasswordCheck, load_users
     from bot.web.chat import ChatLogic, load_metadata
     from bot.web.holder import ServiceHolder
+    from bot.web.login import LoginRedirect, Sessions, add_login_routes
     from bot.web.observe import Metrics, RequestObserver
     from bot.web.page import build_page
-    from bot.web.style import CSS, EMBED_CSS
+    from bot.web.page_html import PageHtml
+    from bot.web.style import CSS, EMBED_CSS, page_js
 
     server = settings.server
     if service_factory is None:
@@ -99,6 +103,10 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
         # The <gradio-app> web component, served from here so an intranet page needs no CDN.
         return Response(gradio_js(), media_type="text/javascript")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(FAVICON, media_type="image/png", headers={"Cache-Control": "max-age=86400"})
+
     @app.get("/metrics", include_in_schema=False)
     def prometheus() -> Response:
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
@@ -109,8 +117,12 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
         store = None
     logic = ChatLogic(settings, holder, feedback, metrics, load_metadata(store, BUNDLED_METADATA))
     gradio_auth: dict[str, Any] = {}
+    sessions = None
     if password_check is not None:
-        gradio_auth["auth"] = password_check
+        # Our own login page and one session cookie for "/" and "/embed" (bot/web/login.py).
+        sessions = Sessions(server.session_secret)
+        add_login_routes(app, sessions, password_check, logic.t, server.root_path)
+        gradio_auth["auth_dependency"] = sessions.user
     elif server.trusted_user_header:
         header = server.trusted_user_header
         gradio_auth["auth_dependency"] = lambda request: request.headers.get(header) or None
@@ -118,16 +130,20 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
                            font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "sans-serif"],
                            font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"])
     common = dict(root_path=server.root_path or None, ssr_mode=False, footer_links=[], show_error=False,
-                  theme=theme, **gradio_auth)
+                  theme=theme, js=page_js(logic.t), **gradio_auth)
     gr.mount_gradio_app(app, build_page(logic, embed=True).queue(default_concurrency_limit=16), path="/embed",
                         css=EMBED_CSS, **{**common, "root_path": (server.root_path.rstrip("/") + "/embed")
                                           if server.root_path else None})
     gr.mount_gradio_app(app, build_page(logic).queue(default_concurrency_limit=16), path="/", css=CSS, **common)
 
-    # Outermost last: root path -> observe -> CORS -> access control -> security headers -> catch-all -> routes.
+    # Outermost last: root path -> observe -> CORS -> login redirect -> access control -> security headers ->
+    # catch-all -> routes.
     app.add_middleware(CatchAll)
+    app.add_middleware(PageHtml, language=server.ui_language)
     app.add_middleware(SecurityHeaders, allowed_origins=server.allowed_origins)
     app.add_middleware(AccessControl, server=server, check_password=password_check)
+    if sessions is not None:
+        app.add_middleware(LoginRedirect, sessions=sessions, root_path=server.root_path)
     if server.allowed_origins:
         app.add_middleware(CORSMiddleware, allow_origins=server.allowed_origins, allow_credentials=True,
                            allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["*"])

@@ -77,7 +77,9 @@ class ChatLogic:
             return reader.render(caption=str(self.t["reader_hint"]), toc_label=str(self.t["toc"]))
         reader = readers.get(citation.doc_id or "") or next(iter(readers.values()))
         span = reader.locate(citation.quote, citation.start)
-        caption = str(self.t["reader_at"]).format(n=citation.n, source=source_line(citation, answer.language))
+        # The reader is the page's, so its caption is in the page's language ("s. 33"), whatever the answer's.
+        caption = str(self.t["reader_at"]).format(n=citation.n,
+                                                  source=source_line(citation, self.settings.server.ui_language))
         return reader.render(*(span or (None, None)), caption=caption, toc_label=str(self.t["toc"]))
 
     # --- asking ----------------------------------------------------------------------------------
@@ -188,8 +190,10 @@ class ChatLogic:
 
 def about_html(metadata: dict[str, Any], language: str) -> str:
     t = texts(language)
+    # The method text in the page's language (metadata "method_da"/"method_en"), else the plain "method".
+    method = metadata.get(str(t["method_key"])) or metadata.get("method")
     rows = [(t["title"], metadata.get("title")), (t["publisher"], metadata.get("publisher")),
-            (t["year"], metadata.get("year")), (t["method"], metadata.get("method"))]
+            (t["year"], metadata.get("year")), (t["method"], method)]
     cells = "".join(f"<dt>{escape(str(k))}</dt><dd>{escape(str(v))}</dd>" for k, v in rows if v)
     return f'<dl class="rb-about">{cells}</dl>'
 

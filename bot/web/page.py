@@ -21,7 +21,11 @@ def _header_html(logic: ChatLogic) -> str:
     t, m = logic.t, logic.metadata
     title = m.get("short_title") or m.get("title") or "rapportbot"
     mode = t["llm"] if logic.llm_enabled() else t["no_llm"]
-    return (f'<div id="rb-header"><h1>{escape(str(title))}</h1><p class="rb-sub">{escape(str(t["subtitle"]))}</p>'
+    # With the password file there is a session to end ("logout" is relative: it keeps the sub-path).
+    logout = (f'<a class="rb-logout" id="rb-logout" href="logout">{escape(str(t["logout"]))}</a>'
+              if logic.settings.server.auth_file else "")
+    return (f'<div id="rb-header">{logout}<h1>{escape(str(title))}</h1>'
+            f'<p class="rb-sub">{escape(str(t["subtitle"]))}</p>'
             f'<span class="rb-mode" id="rb-mode">{escape(str(mode))}</span></div>')
 
 
@@ -44,7 +48,7 @@ def build_page(logic: ChatLogic, embed: bool = False) -> gr.Blocks:
                 chatbot = gr.Chatbot(
                     elem_id="rb-chat", height="62vh" if not embed else "70vh", show_label=False,
                     sanitize_html=True, render_markdown=True, allow_tags=False, buttons=[],
-                    feedback_options=("Like", "Dislike"), layout="bubble", autoscroll=True,
+                    feedback_options=("Like", "Dislike"), layout="bubble", autoscroll=True, label=str(t["chat_label"]),
                     examples=[{"text": q} for q in t["examples"]], placeholder=str(t["welcome"]))
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(show_label=False, placeholder=str(t["placeholder"]), lines=1, max_lines=6,
@@ -76,22 +80,29 @@ def build_page(logic: ChatLogic, embed: bool = False) -> gr.Blocks:
                     reader = gr.HTML(initial, elem_id="rb-reader", js_on_load=READER_JS, padding=False)
 
         follow_outputs = [follow_row, *follow_buttons]
-        ask_outputs = [chatbot, turns, current, question, memo, copy, status, *follow_outputs]
+        # The feedback form is last: a new question closes it (it belonged to the answer before).
+        ask_outputs = [chatbot, turns, current, question, memo, copy, status, *follow_outputs, feedback_box]
+        keep = [gr.update()] * (1 + MAX_FOLLOWUPS)
 
         def ask(text: str, history: list[dict], request: gr.Request):
             text = text or ""
             hidden = [gr.update(visible=False)] * (1 + MAX_FOLLOWUPS)
+            if not text.strip():
+                # Nothing asked: no bubble, no turn to rate; just the hint.
+                yield (gr.update(), history, gr.update(), gr.update(), gr.update(), gr.update(), str(t["empty"]),
+                       *keep, gr.update())
+                return
             yield (logic.messages(history, not embed, pending=text), history, gr.update(), "", gr.update(),
-                   gr.update(), "", *hidden)
+                   gr.update(), "", *hidden, gr.update(visible=False))
             for kind, value in logic.ask(text, history, _user(request)):
                 if kind == "partial":
                     yield (logic.messages(history, not embed, pending=text, partial=value), *[gr.update()] * 6,
-                           *[gr.update()] * (1 + MAX_FOLLOWUPS))
+                           *keep, gr.update())
                     continue
                 if kind == "error":
                     history = history + [{"question": text, "error": value}]
                     yield (logic.messages(history, not embed), history, gr.update(), "", gr.update(), gr.update(),
-                           "", *hidden)
+                           "", *hidden, gr.update())
                     return
                 answer: Answer = value
                 history = history + [{"question": text, "answer": answer.model_dump(mode="json")}]
@@ -101,7 +112,7 @@ def build_page(logic: ChatLogic, embed: bool = False) -> gr.Blocks:
                     gr.update(value=suggestions[i], visible=True) if i < len(suggestions) else gr.update(visible=False)
                     for i in range(MAX_FOLLOWUPS)]
                 yield (logic.messages(history, not embed), history, turn, "", logic.memo(history, turn),
-                       gr.update(interactive=True), "", *follow)
+                       gr.update(interactive=True), "", *follow, gr.update())
                 return
 
         ask_kwargs = dict(outputs=ask_outputs, concurrency_limit=16, show_progress="hidden")

@@ -52,7 +52,7 @@ def test_ask_cite_read_and_rate(server, page):
     assert page.locator("#rb-followups button:visible").count() >= 1
 
     # Thumbs up, then a comment saying the quote is wrong.
-    page.locator("#rb-chat button[aria-label='Like']").last.click()
+    page.locator("#rb-chat button[aria-label='Godt svar']").last.click()
     page.wait_for_selector("#rb-feedback", state="visible", timeout=30_000)
     page.get_by_label("Citatet er forkert").check()
     page.fill("#rb-comment textarea", "Browsertest: citatet passer")
