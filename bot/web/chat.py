@@ -142,6 +142,28 @@ class ChatLogic:
             log.exception("page answer failed")
             yield "error", str(self.t["error"])
 
+    def ask_contract(self, question: str, history: list[dict] | None = None) -> dict:
+        """Ask the report. `history`: the earlier turns, [{"role": "user" | "assistant", "content": "..."}].
+        Returns the answer contract of `rapportbot ask --json` and /api/ask: answer, citations (verbatim
+        quotes with section and page), language, refused, mode."""
+        import gradio as gr
+
+        if not (question or "").strip():
+            raise gr.Error(str(self.t["empty"]))
+        if len(question) > self.settings.server.max_question_chars:
+            raise gr.Error(f"the question is {len(question)} characters long; at most "
+                           f"{self.settings.server.max_question_chars} are answered")
+        turns = [{"role": str(m.get("role")), "content": str(m.get("content") or "")} for m in (history or [])
+                 if isinstance(m, dict) and m.get("role") in ("user", "assistant")]
+        try:
+            answer = self.holder.get().ask(question, turns[-12:] or None)
+        except StoreError:
+            raise gr.Error(str(self.t["no_store"])) from None
+        except InputError as err:
+            raise gr.Error(str(err)) from None
+        count_answer(self.metrics, "page", answer_facts(answer, self.llm_enabled()))
+        return answer.model_dump(mode="json")
+
     def _note(self, answer: Answer, user: str | None) -> None:
         facts = answer_facts(answer, self.llm_enabled())
         count_answer(self.metrics, "page", facts)
