@@ -6,7 +6,9 @@ A missing store does not stop the server: it starts, prints what to do (`rapport
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
+import socket
 import sys
 
 from ingest.errors import InputError
@@ -67,6 +69,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
               "this address can use the page and the API. Set RAPPORTBOT_AUTH_FILE, "
               "RAPPORTBOT_TRUSTED_USER_HEADER or RAPPORTBOT_API_TOKENS.", file=sys.stderr)
 
+    # Bind first: a taken port is one clear line before minutes of loading; uvicorn then serves this socket.
+    sock = bind(server.host, server.port)
+
     import uvicorn
 
     from bot.web.app import create_app
@@ -84,8 +89,28 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     config = uvicorn.Config(app, host=server.host, port=server.port, log_level="warning", access_log=False,
                             proxy_headers=True, timeout_graceful_shutdown=3)
     threads = request_threads(settings, llm_configured(app.state.holder.peek(), settings))
-    sized_server(uvicorn.Server, threads)(config).run()
+    sized_server(uvicorn.Server, threads)(config).run(sockets=[sock])
     return 0
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port; a taken port or a bad address is an InputError naming the way out."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a just-stopped server's port is free again
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        if err.errno == errno.EADDRINUSE:
+            raise InputError(f"port {port} on {host} is already in use (another rapportbot, or another program): "
+                             f"choose another with --port or RAPPORTBOT_PORT, e.g. `rapportbot serve --port "
+                             f"{port + 1}`") from None
+        raise InputError(f"cannot listen on {host}:{port}: {err.strerror or err} (set --host / RAPPORTBOT_HOST, "
+                         "--port / RAPPORTBOT_PORT)") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def request_threads(settings: Settings, llm: bool) -> int:
