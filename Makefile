@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench eval browser clean-store
+.PHONY: install run test bench eval browser nginx clean-store
 
 # Re-installs only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -20,12 +20,16 @@ run: install
 	@$(BIN)/rapportbot ingest --if-stale
 	@$(BIN)/rapportbot serve
 
-test: install browser
+test: install browser nginx
 	@$(BIN)/python -m pytest
 
 # Debian's Chromium for the browser test; CI must have it, elsewhere the test says why it did not run.
 browser:
 	@bash tests/install_chromium.sh
+
+# Debian's nginx for the reverse-proxy test (started by the test on loopback, never as a service).
+nginx:
+	@bash tests/install_nginx.sh
 
 bench: install
 	@$(BIN)/rapportbot ingest --if-stale

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -103,6 +104,16 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
         # The <gradio-app> web component, served from here so an intranet page needs no CDN.
         return Response(gradio_js(), media_type="text/javascript")
 
+    index_name, index_js = component_index()
+
+    @app.get(f"/embed/assets/{index_name}", include_in_schema=False)
+    def web_component_index(request: Request) -> Response:
+        # The component's entry chunk, with its stylesheet at an absolute path: Gradio resolves it against
+        # the origin alone when the host page is elsewhere, which drops the sub-path (a failed CSS preload).
+        root = request.scope.get("root_path", "").rstrip("/")
+        body = re.sub(r"`\./assets/([\w.-]+\.css)`", lambda m: f"`{root}/embed/assets/{m.group(1)}`", index_js)
+        return Response(body, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:
         return FileResponse(FAVICON, media_type="image/png", headers={"Cache-Control": "max-age=86400"})
@@ -158,6 +169,16 @@ def gradio_js() -> str:
 
     loader = files("gradio").joinpath("templates/frontend/gradio.js").read_text(encoding="utf-8")
     return loader.replace("./assets/", "./embed/assets/")
+
+
+def component_index() -> tuple[str, str]:
+    """(file name, text) of the entry chunk the web-component loader imports (`./assets/index-<hash>.js`)."""
+    from importlib.resources import files
+
+    frontend = files("gradio").joinpath("templates/frontend")
+    loader = frontend.joinpath("gradio.js").read_text(encoding="utf-8")
+    name = re.search(r"\./assets/([\w.-]+\.js)", loader).group(1)
+    return name, frontend.joinpath("assets", name).read_text(encoding="utf-8")
 
 
 def describe_validation(errors: list[dict]) -> str:
