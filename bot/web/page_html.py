@@ -30,17 +30,18 @@ class PageHtml:
             if start is None or message["type"] != "http.response.body":
                 return await send(message)
             chunks.append(message.get("body", b""))
-            if message.get("more_body") and sum(map(len, chunks)) < _MAX_SHELL:
+            more = bool(message.get("more_body"))
+            if more and sum(map(len, chunks)) < _MAX_SHELL:
                 return
-            body = self._fix(b"".join(chunks), scope.get("root_path", "").encode("latin-1"))
-            headers = [(k, v) for k, v in start.get("headers", []) if k != b"content-length"]
-            headers.append((b"content-length", str(len(body)).encode()))
-            await send({**start, "headers": headers})
-            await send({"type": "http.response.body", "body": body, "more_body": bool(message.get("more_body"))})
-            start_done()
-
-        def start_done() -> None:
-            nonlocal start
+            if more:  # too big to be the page's shell: passed on untouched
+                await send(start)
+                await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": True})
+            else:
+                body = self._fix(b"".join(chunks), scope.get("root_path", "").encode("latin-1"))
+                headers = [(k, v) for k, v in start.get("headers", []) if k != b"content-length"]
+                headers.append((b"content-length", str(len(body)).encode()))
+                await send({**start, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
             start = None
 
         await self.app(scope, receive, rewrite)

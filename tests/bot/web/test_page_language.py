@@ -32,6 +32,7 @@ def test_danish_page_is_danish_throughout(server, page):
     page.wait_for_selector("#rb-chat button[aria-label^='Vælg eksempel 1:']", timeout=60_000)
     assert page.get_attribute("html", "lang") == "da"
     page.locator("#rb-about").click()
+    page.locator("#rb-about dl.rb-about").wait_for(timeout=30_000)
     assert "semistrukturerede interview" in page.inner_text("#rb-about")
     _ask(page, QUESTION)
     page.wait_for_selector("#rb-chat button[aria-label='Godt svar']", timeout=60_000)
@@ -55,6 +56,7 @@ def test_english_page_is_english(start_server, browser):
         assert page.get_attribute("html", "lang") == "en"
         assert page.inner_text("#rb-send") == "Ask"
         page.locator("#rb-about").click()
+        page.locator("#rb-about dl.rb-about").wait_for(timeout=30_000)
         assert "semi-structured interviews" in page.inner_text("#rb-about")
     finally:
         page.context.close()
