@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench eval browser postgres clean-store
+.PHONY: install run test bench eval train browser postgres nginx clean-store
 
 # Re-installs only when pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -21,7 +21,7 @@ run: install
 	@$(BIN)/rapportbot ingest --if-stale
 	@$(BIN)/rapportbot serve
 
-test: install browser postgres
+test: install browser postgres nginx
 	@$(BIN)/python -m pytest
 
 # Debian's Chromium for the browser test; CI must have it, elsewhere the test says why it did not run.
@@ -31,6 +31,10 @@ browser:
 # Debian's PostgreSQL for the shared-feedback tests (each test run starts its own cluster in a temp dir).
 postgres:
 	@bash tests/install_postgres.sh
+
+# Debian's nginx for the reverse-proxy test (started by the test on loopback, never as a service).
+nginx:
+	@bash tests/install_nginx.sh
 
 bench: install
 	@$(BIN)/rapportbot ingest --if-stale

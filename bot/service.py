@@ -158,10 +158,11 @@ class AnswerService:
         parsed = parse_question(question, history, condensed=condensed, report_titles=report_titles(store))
         return prepare(store, self.settings, parsed)
 
-    def ask(self, question: str, history: list[dict] | None = None, id: Any = None) -> Answer:
-        """The answer to `question` (with `history` for follow-ups); InputError for empty or too long input."""
+    def ask(self, question: str, history: list[dict] | None = None, id: Any = None, use_llm: bool = True) -> Answer:
+        """The answer to `question` (with `history` for follow-ups); InputError for empty or too long input.
+        `use_llm=False`: the extractive answer even when an LLM is configured (the page checks suggestions so)."""
         final: Answer | None = None
-        for item in self._run(question, history, id, streaming=False):
+        for item in self._run(question, history, id, streaming=False, use_llm=use_llm):
             if isinstance(item, Answer):
                 final = item
         assert final is not None
@@ -171,7 +172,8 @@ class AnswerService:
         """Extractive: the final Answer at once. LLM: text deltas, then the final Answer (which replaces them)."""
         yield from self._run(question, history, id, streaming=True)
 
-    def _run(self, question: str, history: list[dict] | None, id: Any, streaming: bool) -> Iterator[str | Answer]:
+    def _run(self, question: str, history: list[dict] | None, id: Any, streaming: bool,
+             use_llm: bool = True) -> Iterator[str | Answer]:
         started = time.perf_counter()
         question = clean_question(question, self.settings.server.max_question_chars)
         history = bounded_history(history, self.settings.server.max_question_chars)
@@ -186,7 +188,7 @@ class AnswerService:
         retrieved_at = time.perf_counter()
         extractive = extractive_answer(store, self.settings, prepared, prepared.query.question.asks)
         answer = extractive.answer
-        llm = self.llm
+        llm = self.llm if use_llm else None
         if llm is not None and (not answer.refused or self._second_opinion(extractive.verdict, prepared)):
             answer = yield from self._llm_answer(llm, store, prepared, extractive.passages, answer, streaming, deadline)
         answer.id = id

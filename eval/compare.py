@@ -73,6 +73,15 @@ def _reasons(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return reasons
 
 
+def latency_band(now: float | None, then: float | None) -> float | None:
+    """Noise of the difference of two latency percentiles, each with its bootstrap half-width; a baseline
+    without one (an older summary) is taken to be as noisy as this run."""
+    if now is None:
+        return None
+    then = now if then is None else then
+    return round((now ** 2 + then ** 2) ** 0.5, 2)
+
+
 def compare(current: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
     """Metric deltas (only when both ran the same question set) and per-question regressions/improvements."""
     same_set = current["run"].get("questions_sha") == baseline.get("run", {}).get("questions_sha")
@@ -86,6 +95,12 @@ def compare(current: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]
             delta = round(b - a, 4)
             worse = delta > 0 if metric in LOWER_IS_BETTER else delta < 0
             deltas[metric] = {"before": a, "after": b, "delta": delta, "worse": worse and abs(delta) > 1e-9}
+            noise = latency_band(now.get(f"{metric[:-3]}_noise_ms"), then.get(f"{metric[:-3]}_noise_ms")) \
+                if metric in LOWER_IS_BETTER else None
+            if noise is not None:
+                # Timings move with the machine's load: only a change beyond the runs' own noise counts.
+                deltas[metric]["noise"] = noise
+                deltas[metric]["worse"] = deltas[metric]["worse"] and abs(delta) > noise
     worse_questions, better_questions = [], []
     for qid, after in current["questions"].items():
         before = baseline["questions"].get(qid)

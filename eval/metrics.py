@@ -17,7 +17,8 @@
   a term "a|b" is found when either is.
 - refusal: positive = refused. precision = refused out-of-scope / refused; recall = refused out-of-scope /
   out-of-scope; decision_accuracy = share of questions whose refuse/answer decision is right.
-- answer_chars: length of the answer text. latency_ms: wall-clock time of one ask, p50/p95.
+- answer_chars: length of the answer text. latency_ms: wall-clock time of one ask, p50/p95; their noise
+  (latency_p50_noise_ms, ...): half-width of the 95% bootstrap interval over this run's latencies.
 Retrieval, support, coverage and judge scores are averaged over answerable questions only.
 """
 from __future__ import annotations
@@ -162,6 +163,17 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
+def latency_noise(latencies: list[float], percentile: float, rounds: int = 400) -> float | None:
+    """Half-width of the 95% bootstrap interval of a latency percentile, from this run's own latencies:
+    how far that percentile moves by chance alone. A comparison calls a latency change worse only beyond it."""
+    if len(latencies) < 2:
+        return None
+    rng = np.random.default_rng(0)
+    samples = rng.choice(np.asarray(latencies, dtype=float), size=(rounds, len(latencies)), replace=True)
+    low, high = np.percentile(np.percentile(samples, percentile, axis=1), [2.5, 97.5])
+    return round(float(high - low) / 2, 2)
+
+
 def aggregate(scores: list[QuestionScore]) -> dict[str, float | int | None]:
     """All metrics over one group of questions (see module doc)."""
     ok = [s for s in scores if s.error is None]
@@ -195,6 +207,8 @@ def aggregate(scores: list[QuestionScore]) -> dict[str, float | int | None]:
     result["answer_chars_median"] = round(float(np.median(chars)), 1) if chars else None
     result["latency_p50_ms"] = round(float(np.percentile(latencies, 50)), 2) if latencies else None
     result["latency_p95_ms"] = round(float(np.percentile(latencies, 95)), 2) if latencies else None
+    result["latency_p50_noise_ms"] = latency_noise(latencies, 50)
+    result["latency_p95_noise_ms"] = latency_noise(latencies, 95)
     result["faithfulness"] = _mean(s.faithfulness for s in answerable)
     result["correctness"] = _mean(s.correctness for s in answerable)
     return result

@@ -122,6 +122,8 @@ class ServerSettings(_Group):
                                        description="Origins allowed to call the API from a browser (JSON list or comma-separated); empty: same origin only.")
     auth_file: Path | None = Field(None, validation_alias=_env("RAPPORTBOT_AUTH_FILE"),
                                    description="File of `user:bcrypt-hash` lines; set: login required for page and API.")
+    session_secret: str | None = Field(None, validation_alias=_env("RAPPORTBOT_SESSION_SECRET"),
+                                       description="Key that signs login sessions (with RAPPORTBOT_AUTH_FILE); unset: a random key per process, so a restart signs everybody out.")
     trusted_user_header: str | None = Field(None, validation_alias=_env("RAPPORTBOT_TRUSTED_USER_HEADER"),
                                             description="Header an SSO proxy sets with the user name; requests without it are refused.")
     api_tokens: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias=_env("RAPPORTBOT_API_TOKENS"),

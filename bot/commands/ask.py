@@ -99,9 +99,23 @@ def answer_batch(service: Any, items: list[Any]) -> Iterator[dict]:
         yield answer.model_dump(mode="json")
 
 
+def line_editing() -> bool:
+    """Arrow keys, editing and the session's history (Up: the questions asked before) for `input()`, through
+    the standard library's readline. Kept in memory only: questions can be sensitive, so none is written to
+    disk. False where there is no readline (Windows): plain input."""
+    try:
+        import readline
+    except ImportError:
+        return False
+    readline.set_history_length(500)
+    readline.set_auto_history(True)
+    return True
+
+
 def _interactive(service: Any) -> int:
     from bot.history import history_turns
 
+    line_editing()
     exchanges: list[tuple[str, Any]] = []
     while True:
         try:

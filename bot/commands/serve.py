@@ -7,7 +7,9 @@ With `--workers N` (N > 1) this process binds the port and supervises N worker p
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
+import socket
 import sys
 
 from ingest.errors import InputError
@@ -117,6 +119,9 @@ def _run_worker(spec: str, settings: Settings) -> int:
 def _serve(settings: Settings, sockets: list | None = None, page_socket: str | None = None,
            announce: bool = True, index: int | None = None) -> None:
     server = settings.server
+    if sockets is None:
+        # Bind first: a taken port is one clear line before minutes of loading; uvicorn then serves this socket.
+        sockets = [bind(server.host, server.port)]
     import uvicorn
 
     from bot.web.app import create_app
@@ -165,6 +170,26 @@ def access_summary(server) -> str:
     metrics = "open" if server.metrics_public else "needs credentials"
     return (f"/api and /v1 need {' or '.join(api)}; the page and its Gradio API {page}; /api/health open; "
             f"/metrics {metrics}; uploads off")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port; a taken port or a bad address is an InputError naming the way out."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a just-stopped server's port is free again
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        if err.errno == errno.EADDRINUSE:
+            raise InputError(f"port {port} on {host} is already in use (another rapportbot, or another program): "
+                             f"choose another with --port or RAPPORTBOT_PORT, e.g. `rapportbot serve --port "
+                             f"{port + 1}`") from None
+        raise InputError(f"cannot listen on {host}:{port}: {err.strerror or err} (set --host / RAPPORTBOT_HOST, "
+                         "--port / RAPPORTBOT_PORT)") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def request_threads(settings: Settings, llm: bool) -> int:

@@ -43,8 +43,15 @@ def language_scores(text: str) -> float:
     return score
 
 
+_QUOTED = re.compile(r"[“”\"«»„][^“”\"«»„]{2,120}[“”\"«»„]")
+
+
 def detect_language(text: str) -> Language:
-    """'da' or 'en'; Danish when unsure."""
+    """'da' or 'en'; Danish when unsure. Words in quotation marks are the report's wording being cited
+    (`What does the report say about “Dem har vi talt med”?`), so they count only when nothing else does."""
+    unquoted = _QUOTED.sub(" ", text)
+    if len(_WORD.findall(unquoted)) >= 3:
+        text = unquoted
     return "en" if language_scores(text) <= -_ENGLISH_MARGIN else "da"
 
 

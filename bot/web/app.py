@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+from pathlib import Path
 from typing import Any, Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 from bot.web.middleware import BodyLimit, CatchAll, OriginsAndCookies, QueueDataGuard, RootPath, \
@@ -22,6 +25,7 @@ from ingest.errors import InputError, StoreError
 from ingest.settings import BUNDLED_METADATA, Settings
 
 log = logging.getLogger("rapportbot.web")
+FAVICON = Path(__file__).with_name("favicon.png")
 
 
 def create_app(settings: Settings, service_factory: Callable[[], Any] | None = None,
@@ -32,13 +36,15 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
 
     from bot.feedback import FeedbackUnavailable, open_feedback
     from bot.web import api, openai_compat
-    from bot.web.auth import AccessControl, PasswordCheck, gradio_login, load_users
+    from bot.web.auth import AccessControl, PasswordCheck, load_users
     from bot.web.logins import LoginLimiter
     from bot.web.chat import ChatLogic, load_metadata
     from bot.web.holder import ServiceHolder
+    from bot.web.login import LoginRedirect, Sessions, add_login_routes
     from bot.web.observe import Metrics, RequestObserver
     from bot.web.page import build_page
-    from bot.web.style import CSS, EMBED_CSS
+    from bot.web.page_html import PageHtml
+    from bot.web.style import CSS, EMBED_CSS, page_js
 
     server = settings.server
     if service_factory is None:
@@ -53,9 +59,14 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
     password_check = PasswordCheck(load_users(server.auth_file)) if server.auth_file else None
     logins = LoginLimiter(server.login_attempts, server.login_window_s)
 
-    app = FastAPI(title="rapportbot", version="0.1.0", docs_url="/docs", redoc_url=None,
-                  description="Ask the report: short answers backed by verbatim, checked quotes. "
-                              "`/api/ask` returns the `rapportbot ask --json` contract; `/v1` speaks OpenAI.")
+    # Swagger UI from the assets fastapi-offline ships (no CDN): /docs renders with the network off,
+    # under the sub-path too (its asset links carry the request's root path).
+    app = FastAPIOffline(title="rapportbot", version="0.1.0", docs_url="/docs", redoc_url=None,
+                         static_url="/docs-assets", swagger_ui_parameters={"validatorUrl": None},
+                         description="Ask the report: short answers backed by verbatim, checked quotes. "
+                                     "`/api/ask` returns the `rapportbot ask --json` contract; `/v1` speaks "
+                                     "OpenAI. For Python programs, the page's one client endpoint is `/ask` "
+                                     "(`gradio_client`).")
     app.state.settings, app.state.holder, app.state.metrics, app.state.feedback = settings, holder, metrics, feedback
 
     @app.exception_handler(RequestValidationError)
@@ -100,6 +111,20 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
         # The <gradio-app> web component, served from here so an intranet page needs no CDN.
         return Response(gradio_js(), media_type="text/javascript")
 
+    index_name, index_js = component_index()
+
+    @app.get(f"/embed/assets/{index_name}", include_in_schema=False)
+    def web_component_index(request: Request) -> Response:
+        # The component's entry chunk, with its stylesheet at an absolute path: Gradio resolves it against
+        # the origin alone when the host page is elsewhere, which drops the sub-path (a failed CSS preload).
+        root = request.scope.get("root_path", "").rstrip("/")
+        body = re.sub(r"`\./assets/([\w.-]+\.css)`", lambda m: f"`{root}/embed/assets/{m.group(1)}`", index_js)
+        return Response(body, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(FAVICON, media_type="image/png", headers={"Cache-Control": "max-age=86400"})
+
     @app.get("/metrics", include_in_schema=False)
     def prometheus() -> Response:
         return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
@@ -110,8 +135,13 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
         store = None
     logic = ChatLogic(settings, holder, feedback, metrics, load_metadata(store, BUNDLED_METADATA))
     gradio_auth: dict[str, Any] = {}
+    sessions = None
     if password_check is not None:
-        gradio_auth["auth"] = gradio_login(password_check, logins)
+        # Our own login page and one session cookie for "/" and "/embed" (bot/web/login.py); the hash check runs
+        # off the event loop and failed logins are rate-limited (bot/web/logins.py).
+        sessions = Sessions(server.session_secret)
+        add_login_routes(app, sessions, password_check, logic.t, server.root_path, logins)
+        gradio_auth["auth_dependency"] = sessions.user
     elif server.trusted_user_header:
         header = server.trusted_user_header
         gradio_auth["auth_dependency"] = lambda request: request.headers.get(header) or None
@@ -119,7 +149,7 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
                            font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "sans-serif"],
                            font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"])
     common = dict(root_path=server.root_path or None, ssr_mode=False, footer_links=[], show_error=False,
-                  theme=theme, **gradio_auth)
+                  theme=theme, js=page_js(logic.t), **gradio_auth)
     embed_page, page = build_page(logic, embed=True), build_page(logic)
     gr.mount_gradio_app(app, embed_page.queue(default_concurrency_limit=16), path="/embed",
                         css=EMBED_CSS, **{**common, "root_path": (server.root_path.rstrip("/") + "/embed")
@@ -130,12 +160,15 @@ def create_app(settings: Settings, service_factory: Callable[[], Any] | None = N
         blocks = embed_page if "/embed/" in path else page
         return session_hash in blocks._queue.pending_messages_per_session
 
-    # Outermost last: root path -> observe -> body cap -> origins/cookies -> CORS -> access control
-    # -> security headers -> catch-all -> routes.
+    # Outermost last: root path -> observe -> body cap -> origins/cookies -> CORS -> login redirect -> access
+    # control -> security headers -> page html -> queue guard -> catch-all -> routes.
     app.add_middleware(CatchAll)
     app.add_middleware(QueueDataGuard, known=known_session)
+    app.add_middleware(PageHtml, language=server.ui_language)
     app.add_middleware(SecurityHeaders, allowed_origins=server.allowed_origins)
     app.add_middleware(AccessControl, server=server, check_password=password_check, logins=logins)
+    if sessions is not None:
+        app.add_middleware(LoginRedirect, sessions=sessions, root_path=server.root_path)
     if server.allowed_origins:
         app.add_middleware(CORSMiddleware, allow_origins=server.allowed_origins, allow_credentials=True,
                            allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["*"])
@@ -152,6 +185,16 @@ def gradio_js() -> str:
 
     loader = files("gradio").joinpath("templates/frontend/gradio.js").read_text(encoding="utf-8")
     return loader.replace("./assets/", "./embed/assets/")
+
+
+def component_index() -> tuple[str, str]:
+    """(file name, text) of the entry chunk the web-component loader imports (`./assets/index-<hash>.js`)."""
+    from importlib.resources import files
+
+    frontend = files("gradio").joinpath("templates/frontend")
+    loader = frontend.joinpath("gradio.js").read_text(encoding="utf-8")
+    name = re.search(r"\./assets/([\w.-]+\.js)", loader).group(1)
+    return name, frontend.joinpath("assets", name).read_text(encoding="utf-8")
 
 
 def describe_validation(errors: list[dict]) -> str:

@@ -145,7 +145,8 @@ class AccessControl:
         return text
 
     async def _page_login(self, scope, receive, send) -> None:
-        """Gradio's login form, counted per client: a failure is any answer but 200."""
+        """The login form (bot/web/login.py), counted per client: a failure is any answer but a redirect into
+        the page (303) or 200."""
         client = client_of(scope)
         retry_after = self.logins.begin(client)
         if retry_after is not None:
@@ -161,7 +162,7 @@ class AccessControl:
         try:
             await self.app(scope, receive, watch)
         finally:
-            self.logins.end(client, status == 200)
+            self.logins.end(client, status in (200, 303))
 
     async def _api_user(self, authorization: bytes, client: str) -> str | None:
         scheme, _, value = authorization.partition(b" ")
@@ -192,13 +193,6 @@ class _TooManyLogins(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(retry_after)
         self.retry_after = retry_after
-
-
-def gradio_login(check_password: PasswordCheck, logins: LoginLimiter):
-    """The `auth` Gradio's login route awaits: the hash check in a worker thread, not on the event loop."""
-    async def login(user: str, password: str) -> bool:
-        return await logins.check(check_password, user, password)
-    return login
 
 
 def _route_path(scope) -> str:

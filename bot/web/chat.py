@@ -23,6 +23,20 @@ from ingest.settings import Settings
 log = logging.getLogger("rapportbot.web")
 _OPEN_REF = re.compile(r"#rb-open-(\d+)-(\d+)$")
 _GENERIC_TITLES = {"rapporten", "indhold", "indholdsfortegnelse", "forord", "contents"}
+_LIST_ITEM = re.compile(r"^#(\d+)\s+")
+_GROUPS = ("kommunal", "regional", "statslig")  # how the report names its three leader groups
+_MAX_FOLLOW_CHECKS = 8  # candidate questions run through the engine per answer (a few ms each, remembered)
+
+
+def _title(title: str) -> str:
+    return " ".join(title.split()).rstrip(".:?!")
+
+
+def _topic(title: str) -> str:
+    """A section title inside a Danish question: the first letter lower-cased unless the word is a name or an
+    acronym ("Barrierer for innovation" -> "barrierer for innovation"; "COI" stays)."""
+    title = _title(title)
+    return title[0].lower() + title[1:] if len(title) > 1 and title[1].islower() else title
 
 
 class ChatLogic:
@@ -33,6 +47,7 @@ class ChatLogic:
         self.t = texts(settings.server.ui_language)
         self._readers: dict[str, ReportReader] = {}
         self._readers_version: object = object()
+        self._follow_checked: dict[str, bool] = {}
 
     # --- the report ------------------------------------------------------------------------------
     def readers(self) -> dict[str, ReportReader]:
@@ -78,7 +93,9 @@ class ChatLogic:
             return reader.render(caption=str(self.t["reader_hint"]), toc_label=str(self.t["toc"]))
         reader = readers.get(citation.doc_id or "") or next(iter(readers.values()))
         span = reader.locate(citation.quote, citation.start)
-        caption = str(self.t["reader_at"]).format(n=citation.n, source=source_line(citation, answer.language))
+        # The reader is the page's, so its caption is in the page's language ("s. 33"), whatever the answer's.
+        caption = str(self.t["reader_at"]).format(n=citation.n,
+                                                  source=source_line(citation, self.settings.server.ui_language))
         return reader.render(*(span or (None, None)), caption=caption, toc_label=str(self.t["toc"]))
 
     # --- asking ----------------------------------------------------------------------------------
@@ -122,6 +139,28 @@ class ChatLogic:
             log.exception("page answer failed")
             yield "error", str(self.t["error"])
 
+    def ask_contract(self, question: str, history: list[dict] | None = None) -> dict:
+        """Ask the report. `history`: the earlier turns, [{"role": "user" | "assistant", "content": "..."}].
+        Returns the answer contract of `rapportbot ask --json` and /api/ask: answer, citations (verbatim
+        quotes with section and page), language, refused, mode."""
+        import gradio as gr
+
+        if not (question or "").strip():
+            raise gr.Error(str(self.t["empty"]))
+        if len(question) > self.settings.server.max_question_chars:
+            raise gr.Error(f"the question is {len(question)} characters long; at most "
+                           f"{self.settings.server.max_question_chars} are answered")
+        turns = [{"role": str(m.get("role")), "content": str(m.get("content") or "")} for m in (history or [])
+                 if isinstance(m, dict) and m.get("role") in ("user", "assistant")]
+        try:
+            answer = self.holder.get().ask(question, turns[-12:] or None)
+        except StoreError:
+            raise gr.Error(str(self.t["no_store"])) from None
+        except InputError as err:
+            raise gr.Error(str(err)) from None
+        count_answer(self.metrics, "page", answer_facts(answer, self.llm_enabled()))
+        return answer.model_dump(mode="json")
+
     def _note(self, answer: Answer, user: str | None) -> None:
         facts = answer_facts(answer, self.llm_enabled())
         count_answer(self.metrics, "page", facts)
@@ -131,33 +170,64 @@ class ChatLogic:
         log_line(record, self.settings.server.log_questions)
 
     def followups(self, answer: Answer, turns: list[dict]) -> list[str]:
-        """Two or three next questions from the sections the answer cited, then their neighbours."""
-        asked = {t["question"].casefold() for t in turns}
-        titles: list[str] = []
+        """Two or three next questions drawn from what the answer cites (the next list item, the same topic
+        from another leader group, the section around the quote), in the answer's language, each one checked:
+        only a suggestion the engine answers (not refuses) in that language is offered."""
+        asked = {t["question"].casefold() for t in turns} | {answer.question.casefold()}
+        out: list[str] = []
+        checked = 0
+        for question in self._follow_candidates(answer):
+            if len(out) >= 3 or checked >= _MAX_FOLLOW_CHECKS:
+                break
+            if question.casefold() in asked or question in out:
+                continue
+            checked += question not in self._follow_checked
+            if self._answered(question, answer.language):
+                out.append(question)
+        return out
+
+    def _follow_candidates(self, answer: Answer) -> Iterator[str]:
+        t = texts(answer.language)
+        # Inside a Danish sentence a title reads lower-cased; in English it stays the report's, in quotes.
+        topic = _topic if answer.language == "da" else _title
+        try:
+            sections = [s.title for reader in self.readers().values() for s in reader.sections]
+        except StoreError:
+            sections = []
         for c in answer.citations:
             title = section_title(c.section)
-            if title and title.casefold() not in _GENERIC_TITLES and title not in titles:
-                titles.append(title)
-        try:
-            readers = self.readers()
-        except StoreError:
-            readers = {}
-        for reader in readers.values():
-            for title in list(titles):
-                if len(titles) >= 3:
-                    break
-                found = [i for i, s in enumerate(reader.sections) if s.title == title]
-                for i in found[:1]:
-                    for s in reader.sections[i + 1:i + 2]:
-                        if s.title not in titles and s.title.casefold() not in _GENERIC_TITLES:
-                            titles.append(s.title)
-        template = str(texts(answer.language)["follow_template"])
-        out = []
-        for title in titles:
-            question = template.format(title=f"“{title.strip().rstrip('.:')}”")
-            if question.casefold() not in asked and question.casefold() != answer.question.casefold():
-                out.append(question)
-        return out[:3]
+            number = _LIST_ITEM.match(title)
+            if number:  # the next list item ("#2 ..." after "#1 ...")
+                following = next((s for s in sections if s.startswith(f"#{int(number.group(1)) + 1} ")), None)
+                if following:
+                    yield str(t["follow_item"]).format(item=topic(_LIST_ITEM.sub("", following)))
+        for c in answer.citations:
+            group = next((g for g in _GROUPS if c.speaker and c.speaker.casefold().startswith(g)), None)
+            title = section_title(c.section)
+            if group and title and title.casefold() not in _GENERIC_TITLES:  # the same topic, another group
+                other = next(g for g in _GROUPS if g != group)
+                yield str(t["follow_group"]).format(group=t["groups"][other], topic=topic(_LIST_ITEM.sub("", title)))
+        for c in answer.citations:  # the section around the quote, then the quote's own section
+            parts = [p.strip() for p in (c.section or "").split(" > ") if p.strip()]
+            for title in [*reversed(parts[:-1]), *parts[-1:]]:
+                if title.casefold() not in _GENERIC_TITLES:
+                    for template in t["follow_section"]:
+                        yield str(template).format(title=_title(_LIST_ITEM.sub("", title)),
+                                                   topic=topic(_LIST_ITEM.sub("", title)))
+
+    def _answered(self, question: str, language: str) -> bool:
+        """Is `question` answered (not refused) in `language`? Extractive check, remembered per question."""
+        if question not in self._follow_checked:
+            try:
+                answer = self.holder.get().ask(question, use_llm=False)
+                ok = not answer.refused and answer.language == language
+            except Exception:  # noqa: BLE001 - a suggestion that cannot be checked is not offered
+                log.exception("follow-up check failed")
+                ok = False
+            if len(self._follow_checked) > 2000:
+                self._follow_checked.clear()
+            self._follow_checked[question] = ok
+        return self._follow_checked[question]
 
     def memo(self, turns: list[dict], turn: int | None) -> str:
         if not turns or turn is None or turn >= len(turns) or "answer" not in turns[turn]:
@@ -185,8 +255,10 @@ class ChatLogic:
 
 def about_html(metadata: dict[str, Any], language: str) -> str:
     t = texts(language)
+    # The method text in the page's language (metadata "method_da"/"method_en"), else the plain "method".
+    method = metadata.get(str(t["method_key"])) or metadata.get("method")
     rows = [(t["title"], metadata.get("title")), (t["publisher"], metadata.get("publisher")),
-            (t["year"], metadata.get("year")), (t["method"], metadata.get("method"))]
+            (t["year"], metadata.get("year")), (t["method"], method)]
     cells = "".join(f"<dt>{escape(str(k))}</dt><dd>{escape(str(v))}</dd>" for k, v in rows if v)
     return f'<dl class="rb-about">{cells}</dl>'
 

@@ -20,6 +20,7 @@ from bot.history import citation_items, citations_from_markdown
 from bot.types import Answer
 from bot.web.api import MAX_HISTORY_TURNS, MAX_TURN_CHARS, check_question, note_answer
 from bot.web.render import answer_markdown, lead_text
+from bot.web.usage import usage
 from ingest.errors import InputError
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -43,12 +44,18 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    include_usage: bool = False
+
+
 class ChatRequest(BaseModel):
     # Clients send many OpenAI fields (temperature, max_tokens, user...); they are accepted and ignored.
     model_config = ConfigDict(extra="allow")
     model: str = MODEL
     messages: list[ChatMessage] = Field(min_length=1, max_length=2 * MAX_HISTORY_TURNS)
     stream: bool = False
+    stream_options: StreamOptions | None = None
 
 
 def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict]]:
@@ -101,26 +108,39 @@ def chat_completions(body: ChatRequest, request: Request):
     service = request.app.state.holder.get()
     if body.stream:
         # Validate first (above), so a bad question is a 4xx, not an error inside the stream.
-        return StreamingResponse(_stream(request, service.stream(question, history or None)),
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        prompt = [m.text() for m in body.messages]
+        return StreamingResponse(_stream(request, service.stream(question, history or None),
+                                         prompt if include_usage else None),
                                  media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
     answer = service.ask(question, history or None)
     note_answer(request, answer, "v1")
+    content = answer_markdown(answer)
     return {"id": _completion_id(), "object": "chat.completion", "created": int(time.time()), "model": MODEL,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": answer_markdown(answer)},
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
                          "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            "usage": usage([m.text() for m in body.messages], content),
             "rapportbot": answer.model_dump(mode="json")}
 
 
-def _chunk(cid: str, created: int, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+def _sse_chunk(cid: str, created: int, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
     payload = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": MODEL,
                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
-def _stream(request: Request, events: Iterator[str | Answer]) -> Iterator[str]:
-    """SSE chunks: role, text deltas, the citations written out, then a final chunk carrying the contract."""
+def _stream(request: Request, events: Iterator[str | Answer], prompt: list[str] | None = None) -> Iterator[str]:
+    """SSE chunks: role, text deltas, the citations written out, then a final chunk carrying the contract.
+    With `prompt` (stream_options.include_usage), every chunk has `"usage": null` and one more chunk with no
+    choices carries the usage of the whole stream, as OpenAI does."""
     cid, created = _completion_id(), int(time.time())
+    sent: list[str] = []
+    with_usage = {"usage": None} if prompt is not None else {}
+
+    def _chunk(cid: str, created: int, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        sent.append(delta.get("content") or "")
+        return _sse_chunk(cid, created, delta, finish, **with_usage, **extra)
+
     yield _chunk(cid, created, {"role": "assistant", "content": ""})
     streamed = ""
     try:
@@ -139,6 +159,10 @@ def _stream(request: Request, events: Iterator[str | Answer]) -> Iterator[str]:
                     yield _chunk(cid, created, {"content": "\n\n---\n\n" + answer_markdown(event)})
                 note_answer(request, event, "v1")
                 yield _chunk(cid, created, {}, "stop", rapportbot=event.model_dump(mode="json"))
+                if prompt is not None:
+                    payload = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": MODEL,
+                               "choices": [], "usage": usage(prompt, "".join(sent))}
+                    yield f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
                 break
             if event:
                 streamed += str(event)

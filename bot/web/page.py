@@ -22,7 +22,11 @@ def _header_html(logic: ChatLogic) -> str:
     t, m = logic.t, logic.metadata
     title = m.get("short_title") or m.get("title") or "rapportbot"
     mode = t["llm"] if logic.llm_enabled() else t["no_llm"]
-    return (f'<div id="rb-header"><h1>{escape(str(title))}</h1><p class="rb-sub">{escape(str(t["subtitle"]))}</p>'
+    # With the password file there is a session to end ("logout" is relative: it keeps the sub-path).
+    logout = (f'<a class="rb-logout" id="rb-logout" href="logout">{escape(str(t["logout"]))}</a>'
+              if logic.settings.server.auth_file else "")
+    return (f'<div id="rb-header">{logout}<h1>{escape(str(title))}</h1>'
+            f'<p class="rb-sub">{escape(str(t["subtitle"]))}</p>'
             f'<span class="rb-mode" id="rb-mode">{escape(str(mode))}</span></div>')
 
 
@@ -46,7 +50,7 @@ def build_page(logic: ChatLogic, embed: bool = False) -> gr.Blocks:
                     elem_id="rb-chat", height="62vh" if not embed else "70vh", show_label=False,
                     sanitize_html=True, render_markdown=True, allow_tags=False, buttons=[],
                     latex_delimiters=[],  # off: `$$\\rule{2000px}{2000px}$$` in a question would draw over the chat
-                    feedback_options=("Like", "Dislike"), layout="bubble", autoscroll=True,
+                    feedback_options=("Like", "Dislike"), layout="bubble", autoscroll=True, label=str(t["chat_label"]),
                     examples=[{"text": q} for q in t["examples"]], placeholder=str(t["welcome"]))
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(show_label=False, placeholder=str(t["placeholder"]), lines=1, max_lines=6,
@@ -78,22 +82,29 @@ def build_page(logic: ChatLogic, embed: bool = False) -> gr.Blocks:
                     reader = gr.HTML(initial, elem_id="rb-reader", js_on_load=READER_JS, padding=False)
 
         follow_outputs = [follow_row, *follow_buttons]
-        ask_outputs = [chatbot, turns, current, question, memo, copy, status, *follow_outputs]
+        # The feedback form is last: a new question closes it (it belonged to the answer before).
+        ask_outputs = [chatbot, turns, current, question, memo, copy, status, *follow_outputs, feedback_box]
+        keep = [gr.update()] * (1 + MAX_FOLLOWUPS)
 
-        def ask(text: str, history: list[dict], request: gr.Request):
+        def on_question(text: str, history: list[dict], request: gr.Request):
             text = text or ""
             hidden = [gr.update(visible=False)] * (1 + MAX_FOLLOWUPS)
+            if not text.strip():
+                # Nothing asked: no bubble, no turn to rate; just the hint.
+                yield (gr.update(), history, gr.update(), gr.update(), gr.update(), gr.update(), str(t["empty"]),
+                       *keep, gr.update())
+                return
             yield (logic.messages(history, not embed, pending=text), history, gr.update(), "", gr.update(),
-                   gr.update(), "", *hidden)
+                   gr.update(), "", *hidden, gr.update(visible=False))
             for kind, value in logic.ask(text, history, _user(request)):
                 if kind == "partial":
                     yield (logic.messages(history, not embed, pending=text, partial=value), *[gr.update()] * 6,
-                           *[gr.update()] * (1 + MAX_FOLLOWUPS))
+                           *keep, gr.update())
                     continue
                 if kind == "error":
                     history = history + [{"question": text, "error": value}]
                     yield (logic.messages(history, not embed), history, gr.update(), "", gr.update(), gr.update(),
-                           "", *hidden)
+                           "", *hidden, gr.update())
                     return
                 answer: Answer = value
                 history = history + [{"question": text, "answer": answer.model_dump(mode="json")}]
@@ -103,22 +114,24 @@ def build_page(logic: ChatLogic, embed: bool = False) -> gr.Blocks:
                     gr.update(value=suggestions[i], visible=True) if i < len(suggestions) else gr.update(visible=False)
                     for i in range(MAX_FOLLOWUPS)]
                 yield (logic.messages(history, not embed), history, turn, "", logic.memo(history, turn),
-                       gr.update(interactive=True), "", *follow)
+                       gr.update(interactive=True), "", *follow, gr.update())
                 return
 
-        ask_kwargs = dict(outputs=ask_outputs, concurrency_limit=16, show_progress="hidden")
-        # One public Gradio endpoint, "/ask" (gradio_client: predict(question, api_name="/ask")); the
-        # HTTP API at /api is the documented way in for programs.
-        question.submit(ask, [question, turns], api_name="ask", **ask_kwargs)
-        send.click(ask, [question, turns], api_visibility="undocumented", **ask_kwargs)
+        # The page's events are its own (api_visibility="private": not listed, not callable by clients); the
+        # one client endpoint is "/ask" below, question and history in, the answer contract out.
+        ask_kwargs = dict(outputs=ask_outputs, concurrency_limit=16, show_progress="hidden", api_visibility="private")
+        question.submit(on_question, [question, turns], **ask_kwargs)
+        send.click(on_question, [question, turns], **ask_kwargs)
         for button in follow_buttons:
-            button.click(ask, [button, turns], api_visibility="undocumented", **ask_kwargs)
+            button.click(on_question, [button, turns], **ask_kwargs)
+        if not embed:
+            gr.api(logic.ask_contract, api_name="ask", concurrency_limit=16)
 
         def ask_example(history: list[dict], event: gr.SelectData, request: gr.Request):
             value = event.value.get("text") if isinstance(event.value, dict) else str(event.value or "")
-            yield from ask(value or "", history, request)
+            yield from on_question(value or "", history, request)
 
-        chatbot.example_select(ask_example, [turns], api_visibility="undocumented", **ask_kwargs)
+        chatbot.example_select(ask_example, [turns], **ask_kwargs)
 
         def on_like(history: list[dict], rows: dict, event: gr.LikeData, request: gr.Request):
             index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
@@ -133,7 +146,7 @@ def build_page(logic: ChatLogic, embed: bool = False) -> gr.Blocks:
             rows = {**rows, str(turn): row}
             return rows, gr.update(visible=True), str(t["thanks"]), turn, logic.memo(history, turn)
 
-        chatbot.like(on_like, [turns, rated], [rated, feedback_box, status, current, memo])
+        chatbot.like(on_like, [turns, rated], [rated, feedback_box, status, current, memo], api_visibility="private")
 
         def on_comment(history: list[dict], rows: dict, turn: int | None, issue_value: str | None, text: str,
                        request: gr.Request):
@@ -148,21 +161,23 @@ def build_page(logic: ChatLogic, embed: bool = False) -> gr.Blocks:
                 return rows, str(t["nothing_to_rate"]), gr.update(), gr.update()
             return {**rows, str(turn): row}, str(t["thanks_comment"]), gr.update(value=None), ""
 
-        send_comment.click(on_comment, [turns, rated, current, issue, comment], [rated, status, issue, comment])
-        copy.click(None, [memo], None, js=COPY_JS).then(lambda: str(t["copied"]), None, status)
+        send_comment.click(on_comment, [turns, rated, current, issue, comment], [rated, status, issue, comment],
+                           api_visibility="private")
+        copy.click(None, [memo], None, js=COPY_JS, api_visibility="private").then(
+            lambda: str(t["copied"]), None, status, api_visibility="private")
 
         def on_clear() -> tuple[Any, ...]:
             return ([], [], None, {}, "", gr.update(interactive=False), "", gr.update(visible=False),
                     *[gr.update(visible=False)] * (1 + MAX_FOLLOWUPS))
 
         clear_outputs = [chatbot, turns, current, rated, memo, copy, status, feedback_box, *follow_outputs]
-        clear.click(on_clear, None, clear_outputs)
-        chatbot.clear(on_clear, None, clear_outputs)  # the Chatbot's own trash button
+        clear.click(on_clear, None, clear_outputs, api_visibility="private")
+        chatbot.clear(on_clear, None, clear_outputs, api_visibility="private")  # the Chatbot's own trash button
         if reader is not None:
             def on_cite(history: list[dict], event: gr.EventData) -> str:
                 return logic.reader_html(history, str((event._data or {}).get("ref", "")))
 
-            reader.cite(on_cite, [turns], [reader], show_progress="hidden")
+            reader.cite(on_cite, [turns], [reader], show_progress="hidden", api_visibility="private")
         page.load(lambda: (lambda text: gr.update(value=text, visible=bool(text)))(logic.store_banner()), None,
-                  banner, show_progress="hidden")
+                  banner, show_progress="hidden", api_visibility="private")
     return page

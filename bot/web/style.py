@@ -4,6 +4,7 @@ from __future__ import annotations
 CSS = """
 .gradio-container { max-width: 1400px !important; margin: 0 auto !important; }
 #rb-header h1 { font-size: 1.55rem; margin: 0 0 .2rem 0; font-weight: 650; letter-spacing: -.01em; }
+#rb-header .rb-logout { float: right; font-size: .9rem; font-weight: 600; }
 #rb-header .rb-sub { color: var(--body-text-color-subdued); margin: 0; }
 #rb-header .rb-mode { display: inline-block; margin-top: .45rem; padding: .25rem .6rem; border-radius: 999px;
   background: var(--color-accent-soft); color: var(--body-text-color); font-size: .85rem; }
@@ -96,3 +97,47 @@ async (markdown) => {
   return [];
 }
 """
+
+# Runs once when the page loads (mount_gradio_app's `js`). Gradio's own buttons carry English screen-reader
+# names ("Like", "Select example 1: ..."); its frontend has no Danish, so they are renamed from texts.py as they
+# appear. A phone opens at the header: Gradio's autofocus and autoscroll would start it lower down.
+PAGE_JS = """
+() => {
+  const t = __TEXTS__;
+  document.documentElement.lang = t.lang;
+  const example = /^Select example (\\d+): ([\\s\\S]*)$/;
+  const rename = (el) => {
+    for (const attr of ['aria-label', 'title']) {
+      const value = el.getAttribute(attr);
+      if (!value) continue;
+      let name = t.aria[value];
+      const match = name ? null : value.match(example);
+      if (match) name = t.example.replace('{n}', match[1]).replace('{text}', match[2]);
+      if (name && name !== value) el.setAttribute(attr, name);
+    }
+  };
+  const sweep = (root) => {
+    if (root.nodeType !== 1) return;
+    rename(root);
+    root.querySelectorAll('[aria-label], [title]').forEach(rename);
+  };
+  sweep(document.body);
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      if (change.type === 'attributes') rename(change.target);
+      else change.addedNodes.forEach(sweep);
+    }
+  }).observe(document.body, {subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label', 'title']});
+  if (window.matchMedia('(max-width: 760px)').matches) {
+    const top = () => window.scrollTo(0, 0);
+    top(); setTimeout(top, 300); setTimeout(top, 1200);
+  }
+}
+"""
+
+
+def page_js(texts: dict) -> str:
+    import json
+
+    table = {"lang": texts["lang"], "aria": texts["aria"], "example": texts["aria_example"]}
+    return PAGE_JS.replace("__TEXTS__", json.dumps(table, ensure_ascii=False))

@@ -1,8 +1,27 @@
-"""The page's own texts in Danish (default) and English (RAPPORTBOT_UI_LANGUAGE=en)."""
+"""Every text of the page, the login page and the screen-reader names, in Danish (default) and English
+(RAPPORTBOT_UI_LANGUAGE=en): the one source of UI text. Answers follow the question's language instead."""
 from __future__ import annotations
 
 TEXTS: dict[str, dict[str, object]] = {
     "da": {
+        "lang": "da",
+        "method_key": "method_da",
+        "login_title": "Log ind",
+        "login_intro": "Log ind for at stille spørgsmål til rapporten.",
+        "username": "Brugernavn",
+        "password": "Adgangskode",
+        "login_button": "Log ind",
+        "login_failed": "Forkert brugernavn eller adgangskode. Prøv igen.",
+        "logout": "Log ud",
+        "logged_out": "Du er logget ud.",
+        "signed_in_as": "Logget ind som {user}",
+        # Screen-reader names of Gradio's own buttons (its frontend has no Danish): English name -> ours.
+        "aria": {"Like": "Godt svar", "Dislike": "Dårligt svar", "Liked": "Markeret som godt svar",
+                 "Disliked": "Markeret som dårligt svar", "Clear": "Ryd samtalen", "Copy message": "Kopiér beskeden",
+                 "Copied message": "Beskeden er kopieret", "Copy": "Kopiér", "Copied": "Kopieret",
+                 "Submit": "Send", "Retry": "Prøv igen", "Undo": "Fortryd", "Edit": "Redigér"},
+        "aria_example": "Vælg eksempel {n}: {text}",
+        "chat_label": "Samtale med rapporten",
         "subtitle": "Stil et spørgsmål til rapporten. Svarene bygger på ordrette citater med afsnit og side.",
         "no_llm": "Der er ingen sprogmodel tilknyttet: svarene er citater fra rapporten, valgt og sat sammen "
                   "uden generering.",
@@ -33,7 +52,10 @@ TEXTS: dict[str, dict[str, object]] = {
         "thanks_comment": "Tak, kommentaren er gemt.",
         "nothing_to_rate": "Stil først et spørgsmål.",
         "empty": "Skriv et spørgsmål.",
-        "follow_template": "Hvad siger rapporten om {title}?",
+        "follow_item": "Hvad betyder det, at {item}?",
+        "follow_group": "Hvad siger de {group} topledere om {topic}?",
+        "follow_section": ["Hvad står der i afsnittet “{title}”?", "Hvad siger rapporten om {topic}?"],
+        "groups": {"kommunal": "kommunale", "regional": "regionale", "statslig": "statslige"},
         "examples": ["Hvor mange topledere blev interviewet?", "Hvad er de seks opmærksomhedspunkter?",
                      "Hvad er de fire dimensioner i den nye syntese?",
                      "What do the leaders say about innovation in the public sector?"],
@@ -42,6 +64,21 @@ TEXTS: dict[str, dict[str, object]] = {
         "error": "Noget gik galt med svaret. Prøv igen; fejlen er skrevet i serverens log.",
     },
     "en": {
+        "lang": "en",
+        "method_key": "method_en",
+        "login_title": "Sign in",
+        "login_intro": "Sign in to ask the report.",
+        "username": "User name",
+        "password": "Password",
+        "login_button": "Sign in",
+        "login_failed": "Wrong user name or password. Try again.",
+        "logout": "Sign out",
+        "logged_out": "You are signed out.",
+        "signed_in_as": "Signed in as {user}",
+        "aria": {"Like": "Good answer", "Dislike": "Bad answer", "Liked": "Marked as a good answer",
+                 "Disliked": "Marked as a bad answer", "Clear": "Clear the conversation"},
+        "aria_example": "Choose example {n}: {text}",
+        "chat_label": "Conversation with the report",
         "subtitle": "Ask the report a question. Answers rest on verbatim quotes with section and page.",
         "no_llm": "No language model is connected: the answers are quotes from the report, selected and put "
                   "together without generation.",
@@ -72,7 +109,10 @@ TEXTS: dict[str, dict[str, object]] = {
         "thanks_comment": "Thank you, the comment was saved.",
         "nothing_to_rate": "Ask a question first.",
         "empty": "Type a question.",
-        "follow_template": "What does the report say about {title}?",
+        "follow_item": "What does the report say about the point “{item}”?",
+        "follow_group": "What do the {group} top leaders say about “{topic}”?",
+        "follow_section": ["What does the section “{title}” say?", "What does the report say about “{title}”?"],
+        "groups": {"kommunal": "municipal", "regional": "regional", "statslig": "state"},
         "examples": ["How many top leaders were interviewed?", "What are the six points of attention?",
                      "What are the four dimensions of the new synthesis?",
                      "Hvor mange topledere blev interviewet?"],

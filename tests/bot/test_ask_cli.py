@@ -96,3 +96,50 @@ def test_default_store_path_is_not_taken_from_other_env_vars(tmp_path):
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 2
     assert ".rapportbot/store" in result.stderr and env["PATH"] not in result.stderr
+
+
+def test_interactive_ask_has_line_editing_and_history(built_store):
+    """On a terminal (a pty), Up brings back the last question and Enter asks it again: readline, not ^[[A."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    from ingest.settings import PROJECT_ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAPPORTBOT_", "OPENAI_"))}
+    env.update({"RAPPORTBOT_STORE": str(built_store), "RAPPORTBOT_LLM": "none", "TERM": "xterm"})
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "ask"], stdin=follower, stdout=follower,
+                            stderr=follower, env=env, cwd=PROJECT_ROOT, close_fds=True)
+    os.close(follower)
+    seen = b""
+
+    def read_until(marker: bytes, count: int = 1, timeout: float = 120) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while seen.count(marker) < count and time.monotonic() < deadline:
+            if select.select([leader], [], [], 0.5)[0]:
+                try:
+                    seen += os.read(leader, 65536)
+                except OSError:
+                    break
+        assert seen.count(marker) >= count, seen.decode("utf-8", "replace")[-2000:]
+
+    try:
+        read_until(b"Question (empty line quits): ")
+        os.write(leader, "Hvor mange topledere blev interviewet?\r".encode())
+        read_until(b"Question (empty line quits): ", 2)
+        os.write(leader, b"\x1b[A\r")  # Up, Enter: the same question again
+        read_until(b"Question (empty line quits): ", 3)
+        os.write(leader, b"\r")
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+        os.close(leader)
+    text = seen.decode("utf-8", "replace")
+    assert "^[[A" not in text
+    assert text.count("Hvor mange topledere blev interviewet?") >= 2  # typed once, brought back once
+    assert text.count("24") >= 2  # answered twice

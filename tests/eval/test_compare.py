@@ -66,3 +66,21 @@ def test_thresholds(tmp_path):
     path.write_text('{"minimum": {"support": "high"}}', encoding="utf-8")
     with pytest.raises(InputError, match="must map metric names to numbers"):
         load_thresholds(path)
+
+
+def test_a_latency_change_within_the_runs_noise_is_not_worse():
+    before, after = summary({}), summary({})
+    before["metrics"]["all"]["latency_p50_noise_ms"] = 6.0
+    after["metrics"]["all"].update(latency_p50_ms=58.0, latency_p50_noise_ms=6.0)  # +8 ms, band ±8.5
+    within = compare(after, before)["metric_deltas"]["latency_p50_ms"]
+    assert within["delta"] == 8.0 and within["noise"] == 8.49 and within["worse"] is False
+    after["metrics"]["all"]["latency_p50_ms"] = 70.0
+    assert compare(after, before)["metric_deltas"]["latency_p50_ms"]["worse"] is True
+
+
+def test_latency_noise_is_measured_from_the_runs_own_latencies():
+    from eval.metrics import latency_noise
+
+    steady, jumpy = [50.0 + (i % 3) for i in range(100)], [10.0 + (i * 37 % 90) for i in range(100)]
+    assert latency_noise(steady, 50) < 1.0 < latency_noise(jumpy, 50)
+    assert latency_noise([50.0], 50) is None

@@ -188,23 +188,25 @@ def _unsafe_markup(html_text: str) -> list[str]:
 
 
 def test_page_renders_hostile_questions_as_text(served, hostile: list[dict[str, Any]]) -> None:
+    """Through the page's client endpoint `/ask` (the answer contract), rendered by the page's own
+    renderer (bot/web/render.py: the chat bubbles are exactly question_html + answer_html)."""
     from gradio_client import Client
+
+    from bot.types import Answer
+    from bot.web.render import answer_html, question_html
 
     sample = [item for item in hostile if item["category"] in {"html", "markdown", "fake_citation", "injection"}]
     client = Client(served.url, verbose=False, download_files=False)
     try:
         for item in sample:
-            outputs = client.predict(item["question"], api_name="/ask")
-            messages = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
-            assert isinstance(messages, list) and messages, (item["id"], outputs)
-            for message in messages:
-                content = message["content"]  # Gradio 6: a list of {"type": "text", "text": html} parts
-                if isinstance(content, list):
-                    content = "".join(part["text"] for part in content if part.get("type") == "text")
-                assert isinstance(content, str) and content, (item["id"], message)
+            contract = client.predict(item["question"], None, api_name="/ask")
+            assert isinstance(contract, dict) and contract.get("answer"), (item["id"], contract)
+            answer = Answer.model_validate(contract)
+            for role, content in (("user", question_html(item["question"])), ("assistant", answer_html(answer, 0))):
+                assert isinstance(content, str) and content, (item["id"], role)
                 assert_no_traceback(content, f"page output for {item['id']}")
                 assert not _unsafe_markup(content), (item["id"], _unsafe_markup(content), content[:500])
-                if item.get("marker") and message.get("role") == "assistant":
+                if item.get("marker") and role == "assistant":
                     assert item["marker"] not in content, (item["id"], content[:500])
     finally:
         client.close()  # its heartbeat stream would otherwise be cut at server shutdown

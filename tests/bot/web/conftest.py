@@ -3,6 +3,8 @@ over the shared store (extractive mode). One AnswerService is shared by all serv
 each new server (auth on, sub-path...) starts in about a second."""
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import threading
 import time
@@ -14,6 +16,11 @@ import httpx
 import pytest
 
 from ingest.settings import ServerSettings, Settings
+
+CHROMIUM = os.environ.get("RAPPORTBOT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 
 
 def free_port() -> int:
@@ -84,3 +91,49 @@ def start_server(store_settings: Settings, answer_service: Any,
 def server(start_server: Callable[..., RunningServer]) -> RunningServer:
     """The default server: no auth, no sub-path, Danish page."""
     return start_server()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium (tests/install_chromium.sh), one per session."""
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        reason = (f"Chromium is not installed at {CHROMIUM}: run `bash tests/install_chromium.sh` as root "
+                  "(apt-get install chromium), or set RAPPORTBOT_CHROMIUM")
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " - in CI the browser test must run")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser: Any, **context_options: Any) -> Any:
+    """A page in a fresh context with the network off: any request beyond loopback is aborted and listed in
+    `page.off_network` (the page must work without a CDN); JS errors are listed in `page.errors`."""
+    options = {"viewport": {"width": 1440, "height": 1000}, "locale": "da-DK", **context_options}
+    context = browser.new_context(**options)
+    page = context.new_page()
+    page.errors, page.off_network = [], []
+    page.on("pageerror", lambda err: page.errors.append(str(err)))
+
+    def only_loopback(route: Any) -> None:
+        host = route.request.url.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
+        if route.request.url.startswith(("http://", "https://", "ws://", "wss://")) and host not in LOOPBACK:
+            page.off_network.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    context.route("**/*", only_loopback)
+    return page
+
+
+@pytest.fixture
+def page(browser):
+    page = open_page(browser)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    yield page
+    page.context.close()

@@ -36,13 +36,17 @@ def test_password_file_guards_page_and_api(start_server, auth_file):
         assert client.post("/api/ask", json=ASK, auth=("mallory", "s3cret-pw")).status_code == 401
         assert client.post("/api/ask", json=ASK, auth=("alice", "s3cret-pw")).status_code == 200
         assert client.get("/api/health").status_code == 200  # load balancers need no password
-        # The page: Gradio's login; its config is refused until the login form is posted.
+        # The page: our login page; the page and Gradio's config are refused until the login form is posted.
         assert client.get("/config").status_code == 401
+        assert client.get("/").headers["location"] == "/login?next=/"
         login = client.post("/login", data={"username": "alice", "password": "wrong"})
-        assert login.status_code >= 400
-        login = client.post("/login", data={"username": "alice", "password": "s3cret-pw"})
-        assert login.status_code == 200, login.text
+        assert login.status_code == 401
+        login = client.post("/login", data={"username": "alice", "password": "s3cret-pw", "next": "/embed/"})
+        assert login.status_code == 303 and login.headers["location"] == "/embed/", login.text
         assert client.get("/config").status_code == 200
+        assert client.get("/embed/config").status_code == 200  # one login covers /embed
+        assert client.get("/logout").status_code == 303
+        assert client.get("/config").status_code == 401
 
 
 def test_trusted_header_is_required_everywhere_but_health(start_server):

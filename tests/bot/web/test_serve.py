@@ -94,3 +94,18 @@ def test_binding_beyond_loopback_without_auth_warns(tmp_path):
                   "--host", "192.0.2.1", "--port", str(free_port()))
     _, err = proc.communicate(timeout=120)
     assert "warning: binding 192.0.2.1 without any access control" in err
+
+
+def test_a_taken_port_is_one_line_naming_port_and_exit_2(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        proc = _serve(_env(tmp_path / "no-store", RAPPORTBOT_FEEDBACK_DB=str(tmp_path / "fb.sqlite")),
+                      "--port", str(port))
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "already in use" in lines[0], err
+    assert "--port" in lines[0] and "RAPPORTBOT_PORT" in lines[0] and "Traceback" not in err
+    assert "the page is at" not in err  # no URL printed for a server that never listens
