@@ -49,8 +49,12 @@ def clean_question(question: object, max_chars: int) -> str:
     return text
 
 
+MAX_HISTORY_CITATIONS = 20
+
+
 def bounded_history(history: list[dict] | None, max_chars: int) -> list[dict] | None:
-    """The last HISTORY_MESSAGES user/assistant messages, each cleaned and cut to `max_chars`."""
+    """The last HISTORY_MESSAGES user/assistant messages, each cleaned and cut to `max_chars`, with at most
+    MAX_HISTORY_CITATIONS of an answer's citations, each quote cut the same."""
     kept = []
     for message in (history or [])[-HISTORY_MESSAGES:]:
         if not isinstance(message, dict):
@@ -62,7 +66,12 @@ def bounded_history(history: list[dict] | None, max_chars: int) -> list[dict] | 
             continue
         text = " ".join(_CONTROL.sub(" ", content[:4 * max_chars]).split())[:max_chars]
         if text:
-            kept.append({"role": message.get("role"), "content": text})
+            turn = {"role": message.get("role"), "content": text}
+            citations = message.get("citations")
+            if isinstance(citations, list):  # what a follow-up resolves against ("uddyb nummer to"), bounded too
+                turn["citations"] = [{**c, "quote": str(c.get("quote", ""))[:max_chars]}
+                                     for c in citations[:MAX_HISTORY_CITATIONS] if isinstance(c, dict)]
+            kept.append(turn)
     return kept or None
 
 
@@ -85,6 +94,7 @@ class AnswerService:
         self._checked = time.monotonic()
         self._llm: Any | None = None
         self._warm(self._store)
+        _ = self.llm  # the LLM client (langchain-openai's import: seconds) now, not inside the first user's deadline
 
     # -- store ----------------------------------------------------------------------------------------
     def _open_store(self) -> Any:
