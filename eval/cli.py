@@ -124,8 +124,10 @@ def _print_totals(summary: dict, dialogue: dict | None = None) -> None:
     print(f"sealed test: {allm['n']} questions, {allm['errors']} errors")
     for name, value in summary["headline"].items():
         print(f"  {name:<18} {value if value is not None else '-'}")
+    print(f"  near misses refused {allm.get('refusal_recall')}  refusals right {allm.get('refusal_precision')}")
     for lang, values in sorted(summary["metrics"].get("by_lang", {}).items()):
-        print(f"  {lang}: support {values.get('support')}  decisions {values.get('decision_accuracy')}")
+        print(f"  {lang}: quote_hit {values.get('quote_hit')}  support {values.get('support')}  "
+              f"decisions {values.get('decision_accuracy')}")
     if dialogue is not None:
         from eval.conversations import conversation_lines
 
