@@ -35,7 +35,9 @@ def _counter() -> Callable[[str], int]:
 
 
 def count_tokens(text: str) -> int:
-    return _counter()(text or "")
+    # A lone surrogate ("\ud800") cannot be encoded for the tokenizer; counted as the replacement it becomes.
+    clean = (text or "").encode("utf-8", "replace").decode("utf-8")
+    return _counter()(clean)
 
 
 def usage(messages: list[str], completion: str) -> dict[str, int]:

@@ -111,7 +111,7 @@ def test_login_cookie_is_samesite_lax(start_server, auth_file):
     locked = start_server(auth_file=auth_file)
     with locked.client() as client:
         login = client.post("/login", data={"username": "alice", "password": "s3cret-pw"})
-        assert login.status_code == 200
+        assert login.status_code == 303  # our login page (bot/web/login.py) redirects into the page
         cookies = login.headers.get_list("set-cookie")
         assert cookies and all("samesite=lax" in c.lower() and "samesite=none" not in c.lower() for c in cookies)
 
