@@ -93,9 +93,10 @@ def server(start_server: Callable[..., RunningServer]) -> RunningServer:
     return start_server()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Headless Debian Chromium (tests/install_chromium.sh), one per session."""
+    """Headless Debian Chromium (tests/install_chromium.sh), one per test module: Playwright's sync API keeps an
+    event loop running in the main thread while it lives, and a later module's asyncio.run() must not meet it."""
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         reason = (f"Chromium is not installed at {CHROMIUM}: run `bash tests/install_chromium.sh` as root "
                   "(apt-get install chromium), or set RAPPORTBOT_CHROMIUM")
