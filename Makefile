@@ -40,6 +40,11 @@ bench: install
 	@$(BIN)/rapportbot ingest --if-stale
 	@$(BIN)/rapportbot bench
 
+# Refit the span ranker and refusal classifier from the committed bank (bot/answer/models/, about 2 minutes).
+train: install
+	@$(BIN)/rapportbot ingest --if-stale
+	@$(BIN)/rapportbot train
+
 eval: install
 	@$(BIN)/rapportbot ingest --if-stale
 	@$(BIN)/rapportbot eval
