@@ -92,19 +92,7 @@ class HttpAsker:
         self._source = HttpSource(url, token)
 
     def ask(self, question: str, history: list[dict] | None = None, id: Any = None) -> Answer:
-        source = self._source
-        try:
-            response = source.client.post(source.url, json={"question": question, "history": history})
-        except source._httpx.HTTPError as err:
-            raise StoreError(f"cannot reach {source.url}: {type(err).__name__}: {err}") from None
-        if response.status_code in (401, 403):
-            raise StoreError(f"{source.url} refused the request (HTTP {response.status_code}): check --token")
-        if response.status_code >= 400:
-            raise InputError(f"HTTP {response.status_code}: {response.text[:200]}")
-        try:
-            return Answer.model_validate(response.json())
-        except ValueError as err:
-            raise InputError(f"the server's reply is not the Answer contract: {str(err).splitlines()[0]}") from None
+        return self._source.post(question, history)
 
     def close(self) -> None:
         self._source.close()

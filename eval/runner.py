@@ -70,8 +70,17 @@ class HttpSource:
         self._httpx = httpx
 
     def ask(self, question: Question) -> Answer:
+        answer = self.post(question.question)
+        answer.id = question.id
+        return answer
+
+    def post(self, question: str, history: list[dict] | None = None) -> Answer:
+        """One POST /api/ask (with `history` when given) as an Answer; a clear error for every failure."""
+        body: dict[str, Any] = {"question": question}
+        if history is not None:
+            body["history"] = history
         try:
-            response = self.client.post(self.url, json={"question": question.question})
+            response = self.client.post(self.url, json=body)
         except self._httpx.HTTPError as err:
             raise StoreError(f"cannot reach {self.url}: {type(err).__name__}: {err}") from None
         if response.status_code in (401, 403):
@@ -79,11 +88,9 @@ class HttpSource:
         if response.status_code >= 400:
             raise InputError(f"HTTP {response.status_code}: {response.text[:200]}")
         try:
-            answer = Answer.model_validate(response.json())
+            return Answer.model_validate(response.json())
         except ValueError as err:
             raise InputError(f"the server's reply is not the Answer contract: {str(err).splitlines()[0]}") from None
-        answer.id = question.id
-        return answer
 
     def close(self) -> None:
         self.client.close()
