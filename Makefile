@@ -21,8 +21,11 @@ run: install
 	@$(BIN)/rapportbot ingest --if-stale
 	@$(BIN)/rapportbot serve
 
+# One pytest worker per core (pytest-xdist); a file's tests stay on one worker, so its servers start once.
+TEST_WORKERS ?= auto
+
 test: install browser postgres nginx
-	@$(BIN)/python -m pytest
+	@$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Debian's Chromium for the browser test; CI must have it, elsewhere the test says why it did not run.
 browser:

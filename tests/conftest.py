@@ -34,17 +34,15 @@ def make_settings(store_path: Path, **groups: object) -> Settings:
     return Settings(store=StoreSettings(path=store_path, chroma_url=None), **groups)
 
 
-@pytest.fixture(scope="session")
-def built_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Directory of a store holding the bundled report (read-only for tests: copy it to modify)."""
+def _build_once(target: Path) -> None:
+    """Build the bundled report's store at `target` (or copy it from the local cache outside CI)."""
     from ingest.pipeline import ingest_files
 
-    target = tmp_path_factory.mktemp("store") / "store"
     cached = CACHE_ROOT / _ingest_fingerprint()
     use_cache = os.environ.get("CI") != "true"
     if use_cache and (cached / "READY").exists():
         shutil.copytree(cached, target, ignore=shutil.ignore_patterns("READY"))
-        return target
+        return
     ingest_files([BUNDLED_REPORT], make_settings(target), progress=False)
     if use_cache:
         # Copy aside, then rename: concurrent test runs never see a half-written cache entry.
@@ -56,6 +54,28 @@ def built_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
             partial.rename(cached)
         except OSError:  # another run got there first
             shutil.rmtree(partial, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def built_store(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """Directory of a store holding the bundled report (read-only for tests: copy it to modify).
+
+    Under pytest-xdist the workers share one build: the first to take the lock builds it in the run's common
+    temporary directory, the others wait and copy it (a build is ~70 s of both cores; two at once would
+    take twice that and prove nothing more)."""
+    from filelock import FileLock
+
+    target = tmp_path_factory.mktemp("store") / "store"
+    if worker_id == "master":  # no xdist
+        _build_once(target)
+        return target
+    shared_root = tmp_path_factory.getbasetemp().parent
+    shared = shared_root / "shared-store"
+    with FileLock(str(shared_root / "shared-store.lock")):
+        if not (shared / "READY").exists():
+            _build_once(shared)
+            (shared / "READY").touch()
+    shutil.copytree(shared, target, ignore=shutil.ignore_patterns("READY"))
     return target
 
 
@@ -104,3 +124,10 @@ def fresh_database(server: object, name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
     return server.url.rsplit("/", 1)[0] + "/" + name
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `long` (minutes each: the quality gate, training) run first. Under xdist's loadfile
+    schedule each starts on a worker at once while the short files fill the other; last, they would leave
+    one worker idle for minutes at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # stable: order kept otherwise

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bot.answer.learned import MODEL_DIR
 from eval.train import bank_fingerprint, span_grade, train
 
@@ -22,6 +24,7 @@ def test_span_grades_follow_the_share_of_evidence_words():
     assert span_grade("anything", []) == 0
 
 
+@pytest.mark.long
 def test_training_reproduces_the_committed_models(store_settings, tmp_path: Path):
     committed = json.loads((MODEL_DIR / "models.json").read_text(encoding="utf-8"))
     assert committed["bank"] == bank_fingerprint(), "the bank changed since the models were fitted: run `make train`"
