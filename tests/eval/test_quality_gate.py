@@ -31,6 +31,7 @@ def test_every_split_has_floors_and_verbatim_is_one():
 
 
 @pytest.mark.long
+@pytest.mark.timeout(1200)  # minutes of work by design; the suite-wide 300 s is for everything else
 @pytest.mark.parametrize("split", ["train", "dev", "test"])
 def test_each_split_meets_its_floors(eval_service, store_settings, split, tmp_path):
     minimum = json.loads(THRESHOLDS.read_text(encoding="utf-8"))["minimum"][split]

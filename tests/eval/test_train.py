@@ -25,6 +25,7 @@ def test_span_grades_follow_the_share_of_evidence_words():
 
 
 @pytest.mark.long
+@pytest.mark.timeout(1200)  # minutes of work by design; the suite-wide 300 s is for everything else
 def test_training_reproduces_the_committed_models(store_settings, tmp_path: Path):
     committed = json.loads((MODEL_DIR / "models.json").read_text(encoding="utf-8"))
     assert committed["bank"] == bank_fingerprint(), "the bank changed since the models were fitted: run `make train`"
