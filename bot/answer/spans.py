@@ -10,8 +10,10 @@ prints several quotes twice, once as a call-out box).
 """
 from __future__ import annotations
 
+import bisect
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +23,7 @@ from rapidfuzz import fuzz
 from bot.question.asks import Asks, holds
 from bot.question.filters import speaker_mentioned
 from bot.answer.retrieval import ChunkMatrix, Query, ScoredChunk
-from bot.question.terms import content_terms, stem_set, term_matches
+from bot.question.terms import COMPOUND_LETTERS, content_terms, stem_set, term_matches
 from ingest.types import Chunk
 
 LEXICAL_WEIGHT = 0.04  # weight of IDF-weighted term coverage next to the cosine (e5 cosines span ~0.75-0.92); 0.04 beat 0.08 on both independent sets
@@ -60,7 +62,12 @@ class Span:
 
 
 class TermWeights:
-    """Inverse document frequency of question terms over the chunks (compound-aware), cached per store."""
+    """Inverse document frequency of question terms over the chunks (compound-aware), cached per store.
+
+    A term of five letters or more also matches a report word that starts or ends with it, or that it starts
+    or ends with (bot/question/terms.term_matches). Scanning the whole vocabulary for that, once for every new
+    question term, was ~10% of a warm ask; the vocabulary sorted as written and reversed finds the words a
+    term starts or ends by bisection, and the term's own prefixes and suffixes find the words it holds."""
 
     def __init__(self, index: ChunkMatrix):
         self.n = len(index.chunks)
@@ -70,11 +77,46 @@ class TermWeights:
             for word in stems:
                 vocabulary.setdefault(word, set()).add(i)
         self.vocabulary = vocabulary
+        self.words = frozenset(vocabulary)
+        long_words = [word for word in vocabulary if len(word) >= COMPOUND_LETTERS]
+        self._forward = sorted(long_words)
+        self._backward = sorted(word[::-1] for word in long_words)
         self._idf: dict[str, float] = {}
         self._df: dict[str, int] = {}
+        self._related: dict[str, frozenset[str]] = {}
+
+    def related_words(self, term: str) -> frozenset[str]:
+        """The report's words of five letters or more that start or end with `term`, or that `term` starts
+        or ends with: those term_matches accepts as part of a compound (`term`: five letters or more)."""
+        found = self._related.get(term)
+        if found is None:
+            if len(self._related) > 50_000:
+                self._related.clear()
+            found = self._related[term] = frozenset(self._compounds_of(term))
+        return found
+
+    def _compounds_of(self, term: str) -> set[str]:
+        found = set(_starting_with(self._forward, term))
+        found.update(word[::-1] for word in _starting_with(self._backward, term[::-1]))
+        for size in range(COMPOUND_LETTERS, len(term) + 1):
+            for part in (term[:size], term[-size:]):
+                if part in self.vocabulary:
+                    found.add(part)
+        return found
+
+    def matches(self, term: str, stems: frozenset[str]) -> bool:
+        """term_matches(term, stems), looking up the report's words instead of comparing each one."""
+        if term in stems:
+            return True
+        if len(term) < COMPOUND_LETTERS or term.isdigit():
+            return False
+        if not self.related_words(term).isdisjoint(stems):
+            return True
+        unknown = stems - self.words  # words the report never uses (a question's own, say): compared one by one
+        return bool(unknown) and term_matches(term, unknown)
 
     def document_frequency(self, term: str) -> int:
-        # Memoised: the compound-aware count scans the whole vocabulary, and question terms recur.
+        # Memoised: question terms recur.
         if term not in self._df:
             if len(self._df) > 50_000:
                 self._df.clear()
@@ -82,20 +124,26 @@ class TermWeights:
         return self._df[term]
 
     def _count_chunks(self, term: str) -> int:
-        if term in self.vocabulary and (len(term) < 5 or term.isdigit()):
+        if term in self.vocabulary and (len(term) < COMPOUND_LETTERS or term.isdigit()):
             return len(self.vocabulary[term])
         hits: set[int] = set(self.vocabulary.get(term, ()))
-        if len(term) >= 5 and not term.isdigit():
-            for word, chunks in self.vocabulary.items():
-                if len(word) >= 5 and (word.startswith(term) or word.endswith(term)
-                                       or term.startswith(word) or term.endswith(word)):
-                    hits |= chunks
+        if len(term) >= COMPOUND_LETTERS and not term.isdigit():
+            for word in self.related_words(term):
+                hits |= self.vocabulary[word]
         return len(hits)
 
     def idf(self, term: str) -> float:
         if term not in self._idf:
             self._idf[term] = math.log(1 + self.n / (1 + self.document_frequency(term)))
         return self._idf[term]
+
+
+def _starting_with(ordered: list[str], prefix: str) -> Iterator[str]:
+    """The words of sorted `ordered` that start with `prefix` (they sit together, from its bisection point)."""
+    for i in range(bisect.bisect_left(ordered, prefix), len(ordered)):
+        if not ordered[i].startswith(prefix):
+            return
+        yield ordered[i]
 
 
 _weights_cache: dict[int, tuple[ChunkMatrix, TermWeights]] = {}
@@ -118,7 +166,7 @@ def lexical_overlap(terms: list[str], weights: TermWeights, text: str,
         return 0.0
     stems = stem_set(text) if stems is None else stems
     total = sum(weights.idf(t) for t in terms)
-    found = sum(weights.idf(t) for t in terms if term_matches(t, stems))
+    found = sum(weights.idf(t) for t in terms if weights.matches(t, stems))
     return found / total if total else 0.0
 
 
