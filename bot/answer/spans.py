@@ -101,16 +101,22 @@ class TermWeights:
                     found.add(part)
         return found
 
-    def matches(self, term: str, stems: frozenset[str]) -> bool:
-        """term_matches(term, stems), looking up the report's words instead of comparing each one."""
-        if term in stems:
-            return True
-        if len(term) < COMPOUND_LETTERS or term.isdigit():
-            return False
-        if not self.related_words(term).isdisjoint(stems):
-            return True
-        unknown = stems - self.words  # words the report never uses (a question's own, say): compared one by one
-        return bool(unknown) and term_matches(term, unknown)
+    def matching(self, terms: list[str], stems: frozenset[str]) -> list[bool]:
+        """[term_matches(t, stems) for t in terms], looking up the report's words instead of comparing each."""
+        unknown: frozenset[str] | None = None  # the words of `stems` the report never uses (a question's own, say)
+        found = []
+        for term in terms:
+            if term in stems:
+                found.append(True)
+            elif len(term) < COMPOUND_LETTERS or term.isdigit():
+                found.append(False)
+            elif not self.related_words(term).isdisjoint(stems):
+                found.append(True)
+            else:
+                if unknown is None:
+                    unknown = stems - self.words
+                found.append(bool(unknown) and term_matches(term, unknown))  # compared one by one
+        return found
 
     def document_frequency(self, term: str) -> int:
         # Memoised: question terms recur.
@@ -163,7 +169,7 @@ def lexical_overlap(terms: list[str], weights: TermWeights, text: str,
         return 0.0
     stems = stem_set(text) if stems is None else stems
     total = sum(weights.idf(t) for t in terms)
-    found = sum(weights.idf(t) for t in terms if weights.matches(t, stems))
+    found = sum(weights.idf(t) for t, held in zip(terms, weights.matching(terms, stems)) if held)
     return found / total if total else 0.0
 
 
