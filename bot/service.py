@@ -112,6 +112,7 @@ class AnswerService:
 
     def _warm(self, store: Any) -> None:
         from bot.question.cognates import Vocabulary
+        from bot.answer.layout import ChunkLayouts
         from bot.answer.learned import load_models
         from bot.answer.spans import term_weights
 
@@ -119,6 +120,7 @@ class AnswerService:
             load_models()  # LightGBM and the model files: a second on the first ask otherwise
         warm_up()
         term_weights(store)
+        ChunkLayouts.of(store).warm()  # each chunk's sentences and candidate spans (bot/answer/layout.py)
         Vocabulary.of(store)  # the English cognate index (bot/question/cognates.py), built once per store version
         store.embed_query("opvarmning")
 

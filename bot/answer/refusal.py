@@ -45,7 +45,7 @@ from bot.answer.spans import Span, lexical_overlap, term_weights
 from bot.question.asks import Asks, holds
 from bot.question.cognates import cognate_evidence
 from bot.question.parse import numbers_of
-from bot.question.terms import stem_set, term_matches
+from bot.question.terms import stem_set
 
 FAR = 0.80  # best-sentence cosine below this: refused whatever the words say
 FAR_EN = 0.79  # cross-lingual cosines run lower: an English question against the Danish text
@@ -148,7 +148,7 @@ def measure(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans
     top_stems = frozenset().union(*chunk_stems)
     coverage = lexical_overlap(terms, weights, top_text, stems=top_stems) if terms else 1.0
     top3_stems = frozenset().union(*chunk_stems[:3])
-    missing = [weights.idf(t) for t in terms if not term_matches(t, top3_stems)]
+    missing = [weights.idf(t) for t, held in zip(terms, weights.matching(terms, top3_stems)) if not held]
     kind_checked = bool(asks.kind) and asks.kind != "person" and not (asks.kind == "count" and quantified)
     kind_held = True
     if kind_checked:

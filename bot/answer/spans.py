@@ -6,12 +6,16 @@ a small bonus when it holds what the question asks for (a number for "hvor mange
 from the chunk's retrieval rank. A span may run over the next sentence when the first is short, ends with
 ":" or is cut inside an interview quote; an attributed quote “...” (Kommunal topleder) of modest length is
 cited whole. Spans are then picked by maximal marginal relevance, skipping near-duplicates (the report
-prints several quotes twice, once as a call-out box).
+prints several quotes twice, once as a call-out box). What of this does not depend on the question (the
+sentences, the candidate spans they form, their vectors and surface facts) is worked out once per chunk in
+bot/answer/layout.py; here each ask only measures them against its question.
 """
 from __future__ import annotations
 
+import bisect
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,8 +24,9 @@ from rapidfuzz import fuzz
 
 from bot.question.asks import Asks, holds
 from bot.question.filters import speaker_mentioned
+from bot.answer.layout import CandidateLayout, ChunkLayouts, folded, heading_lines
 from bot.answer.retrieval import ChunkMatrix, Query, ScoredChunk
-from bot.question.terms import content_terms, stem_set, term_matches
+from bot.question.terms import COMPOUND_LETTERS, stem_set, term_matches
 from ingest.types import Chunk
 
 LEXICAL_WEIGHT = 0.04  # weight of IDF-weighted term coverage next to the cosine (e5 cosines span ~0.75-0.92); 0.04 beat 0.08 on both independent sets
@@ -31,15 +36,9 @@ KIND_BONUS = 0.03  # the sentence holds what is asked for (a number, an amount, 
 KIND_OVERLAP = 0.15  # ... and this share of the question's (rarity-weighted) words, in Danish
 RANK_PRIOR = 0.02  # the best-retrieved chunk's sentences get this much more than the last one's
 CHUNKS_SCANNED = 10
-SHORT_SPAN = 40  # characters: a shorter sentence takes the next one along
-WHOLE_QUOTE_MAX = 480  # an attributed quote up to this long is cited whole
 MMR_LAMBDA = 0.5
 DUPLICATE_COSINE = 0.95
 DUPLICATE_FUZZ = 85
-
-_ATTRIBUTED = re.compile(r"[“”\"]([^“”\"]{15,}?)[”\"]\s*\(\s*(?P<who>[A-ZÆØÅ][a-zæøå]+ (?:topleder|topchef|leder|direktør|chef))\s*\)")
-_PULL_BOX = re.compile(r"\n\s*[-–—]\s*[A-ZÆØÅ][a-zæøå]+ topleder")
-
 
 @dataclass
 class Span:
@@ -60,7 +59,12 @@ class Span:
 
 
 class TermWeights:
-    """Inverse document frequency of question terms over the chunks (compound-aware), cached per store."""
+    """Inverse document frequency of question terms over the chunks (compound-aware), cached per store.
+
+    A term of five letters or more also matches a report word that starts or ends with it, or that it starts
+    or ends with (bot/question/terms.term_matches). Scanning the whole vocabulary for that, once for every new
+    question term, was ~10% of a warm ask; the vocabulary sorted as written and reversed finds the words a
+    term starts or ends by bisection, and the term's own prefixes and suffixes find the words it holds."""
 
     def __init__(self, index: ChunkMatrix):
         self.n = len(index.chunks)
@@ -70,11 +74,52 @@ class TermWeights:
             for word in stems:
                 vocabulary.setdefault(word, set()).add(i)
         self.vocabulary = vocabulary
+        self.words = frozenset(vocabulary)
+        long_words = [word for word in vocabulary if len(word) >= COMPOUND_LETTERS]
+        self._forward = sorted(long_words)
+        self._backward = sorted(word[::-1] for word in long_words)
         self._idf: dict[str, float] = {}
         self._df: dict[str, int] = {}
+        self._related: dict[str, frozenset[str]] = {}
+
+    def related_words(self, term: str) -> frozenset[str]:
+        """The report's words of five letters or more that start or end with `term`, or that `term` starts
+        or ends with: those term_matches accepts as part of a compound (`term`: five letters or more)."""
+        found = self._related.get(term)
+        if found is None:
+            if len(self._related) > 50_000:
+                self._related.clear()
+            found = self._related[term] = frozenset(self._compounds_of(term))
+        return found
+
+    def _compounds_of(self, term: str) -> set[str]:
+        found = set(_starting_with(self._forward, term))
+        found.update(word[::-1] for word in _starting_with(self._backward, term[::-1]))
+        for size in range(COMPOUND_LETTERS, len(term) + 1):
+            for part in (term[:size], term[-size:]):
+                if part in self.vocabulary:
+                    found.add(part)
+        return found
+
+    def matching(self, terms: list[str], stems: frozenset[str]) -> list[bool]:
+        """[term_matches(t, stems) for t in terms], looking up the report's words instead of comparing each."""
+        unknown: frozenset[str] | None = None  # the words of `stems` the report never uses (a question's own, say)
+        found = []
+        for term in terms:
+            if term in stems:
+                found.append(True)
+            elif len(term) < COMPOUND_LETTERS or term.isdigit():
+                found.append(False)
+            elif not self.related_words(term).isdisjoint(stems):
+                found.append(True)
+            else:
+                if unknown is None:
+                    unknown = stems - self.words
+                found.append(bool(unknown) and term_matches(term, unknown))  # compared one by one
+        return found
 
     def document_frequency(self, term: str) -> int:
-        # Memoised: the compound-aware count scans the whole vocabulary, and question terms recur.
+        # Memoised: question terms recur.
         if term not in self._df:
             if len(self._df) > 50_000:
                 self._df.clear()
@@ -82,20 +127,26 @@ class TermWeights:
         return self._df[term]
 
     def _count_chunks(self, term: str) -> int:
-        if term in self.vocabulary and (len(term) < 5 or term.isdigit()):
+        if term in self.vocabulary and (len(term) < COMPOUND_LETTERS or term.isdigit()):
             return len(self.vocabulary[term])
         hits: set[int] = set(self.vocabulary.get(term, ()))
-        if len(term) >= 5 and not term.isdigit():
-            for word, chunks in self.vocabulary.items():
-                if len(word) >= 5 and (word.startswith(term) or word.endswith(term)
-                                       or term.startswith(word) or term.endswith(word)):
-                    hits |= chunks
+        if len(term) >= COMPOUND_LETTERS and not term.isdigit():
+            for word in self.related_words(term):
+                hits |= self.vocabulary[word]
         return len(hits)
 
     def idf(self, term: str) -> float:
         if term not in self._idf:
             self._idf[term] = math.log(1 + self.n / (1 + self.document_frequency(term)))
         return self._idf[term]
+
+
+def _starting_with(ordered: list[str], prefix: str) -> Iterator[str]:
+    """The words of sorted `ordered` that start with `prefix` (they sit together, from its bisection point)."""
+    for i in range(bisect.bisect_left(ordered, prefix), len(ordered)):
+        if not ordered[i].startswith(prefix):
+            return
+        yield ordered[i]
 
 
 _weights_cache: dict[int, tuple[ChunkMatrix, TermWeights]] = {}
@@ -118,31 +169,8 @@ def lexical_overlap(terms: list[str], weights: TermWeights, text: str,
         return 0.0
     stems = stem_set(text) if stems is None else stems
     total = sum(weights.idf(t) for t in terms)
-    found = sum(weights.idf(t) for t in terms if term_matches(t, stems))
+    found = sum(weights.idf(t) for t, held in zip(terms, weights.matching(terms, stems)) if held)
     return found / total if total else 0.0
-
-
-def _normalised(vector: np.ndarray) -> np.ndarray:
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm else vector
-
-
-def _quote_regions(chunk: Chunk) -> list[tuple[int, int, str]]:
-    """Attributed quotes inside the chunk: (start, end, speaker), end just after the closing mark."""
-    regions = []
-    for match in _ATTRIBUTED.finditer(chunk.text):
-        close = match.end(1) + 1
-        if not _PULL_BOX.search(chunk.text, match.start(), close):
-            regions.append((match.start(), close, _speaker_label(match.group("who"))))
-    return regions
-
-
-def _speaker_label(who: str) -> str:
-    kind, role = who.split(" ", 1)
-    for prefix, name in (("kommun", "Kommunal"), ("region", "Regional"), ("stat", "Statslig")):
-        if kind.lower().startswith(prefix):
-            kind = name
-    return f"{kind} {'topleder' if role in ('topleder', 'topchef') else role}"
 
 
 def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -> list[Span]:
@@ -154,26 +182,22 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
         speaker_words = stem_set(query.filters.speaker + " topledere ledere")
         terms = [t for t in terms if not term_matches(t, speaker_words)] or terms
     weights = term_weights(store)
+    layouts = ChunkLayouts.of(store)  # what does not depend on the question, worked out once per chunk
     wants_address = query.question.wants_address
     spans: list[Span] = []
     scanned = hits[:CHUNKS_SCANNED]
     for rank, hit in enumerate(scanned):
         chunk = hit.chunk
-        headings = _heading_lines(chunk)
-        sentences = [(s, e) for s, e in chunk.sentences if chunk.text[s:e].strip()] or [(0, len(chunk.text))]
-        if all(_folded(chunk.text[s:e]) in headings for s, e in sentences):
+        layout = layouts.layout(chunk)
+        if layout.only_headings:
             continue
-        vectors = store.sentence_vectors(chunk.id) if query.vector is not None else None
-        if vectors is not None and len(vectors) != len(chunk.sentences):
-            vectors = None
-        aligned = [i for i, span in enumerate(chunk.sentences) if span in sentences] if vectors is not None else []
+        vectors = layout.vectors if query.vector is not None else None
         prior = RANK_PRIOR * (1 - rank / max(1, len(scanned)))
-        scores, sentence_vectors, cosines, overlaps = [], [], [], []
-        for j, (s, e) in enumerate(sentences):
-            text = chunk.text[s:e]
-            vec = np.asarray(vectors[aligned[j]], dtype=np.float32) if vectors is not None else None
-            cosine = float(vec @ query.vector) if vec is not None else (hit.dense or 0.0)
-            overlap = lexical_overlap(terms, weights, text)
+        scores, cosines, overlaps = [], [], []
+        for j, text in enumerate(layout.texts):
+            facts = layout.facts[j]
+            cosine = float(vectors[j] @ query.vector) if vectors is not None else (hit.dense or 0.0)
+            overlap = lexical_overlap(terms, weights, text, stems=layout.stems[j])
             cosines.append(cosine)
             overlaps.append(overlap)
             score = cosine + LEXICAL_WEIGHT * overlap + prior
@@ -181,40 +205,19 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
             # percentage next to "diagnoser", not any percentage (English shares no words to tell).
             if asks.kind and holds(asks.kind, text) and (query.language == "en" or overlap >= KIND_OVERLAP):
                 score += KIND_BONUS
-            if _CAPTION.match(text) and not query.question.wants_source:
+            if facts.caption and not query.question.wants_source:
                 score -= BARE_PENALTY
-            if _URL.search(text):
-                score += KIND_BONUS if wants_address else (-BARE_PENALTY if _says_nothing(text) else 0.0)
-            if asks.list_size and enumerated_items(text) >= asks.list_size:
+            if facts.url:
+                score += KIND_BONUS if wants_address else (-BARE_PENALTY if facts.says_nothing else 0.0)
+            if asks.list_size and facts.items >= asks.list_size:
                 score += KIND_BONUS  # "hvilke fire ...": a sentence that names that many things
             scores.append(score)
-            sentence_vectors.append(vec)
-        regions = _quote_regions(chunk)
-        for j, (s, e) in enumerate(sentences):
-            region = next((r for r in regions if r[0] <= s < r[1] or r[0] < e <= r[1]), None)
-            if region and region[1] - region[0] <= WHOLE_QUOTE_MAX:
-                inside = [k for k, (s2, e2) in enumerate(sentences) if region[0] <= s2 < region[1] or region[0] < e2 <= region[1]]
-                start, end = region[0], region[1]
-                members = inside
-            else:
-                start, end, members = s, e, [j]
-                text = chunk.text[s:e].rstrip()
-                heading = _folded(text) in headings
-                if heading and j + 1 >= len(sentences):
-                    continue  # a heading alone says nothing ("#6 De store udfordringer ..."); lists use headings apart
-                if j + 1 < len(sentences) and (heading or len(text) < SHORT_SPAN or text.endswith(":")):
-                    end = sentences[j + 1][1]
-                    members = [j, j + 1]
-            vecs = [sentence_vectors[k] for k in members if sentence_vectors[k] is not None]
-            # The mean of one vector is that vector (exactly): most spans are one sentence, and np.mean's
-            # set-up was ~10% of a warm ask.
-            vector = (_normalised(vecs[0]) if len(vecs) == 1 else _normalised(np.mean(vecs, axis=0))) if vecs else None
-            # A chunk's speaker names the quote it mainly holds; its narrative sentences are nobody's quote.
-            speaker = region[2] if region else (chunk.speaker if not regions else None)
-            span = Span(chunk=chunk, start=start, end=end, score=scores[j], vector=vector,
-                        speaker=speaker, sentence_scores=[scores[k] for k in members])
-            span.features = span_features(query, asks, hit, rank, span, j, members, sentences, cosines, overlaps,
-                                          sentence_vectors, headings, terms, weights, region is not None)
+        for candidate in layout.candidates:
+            span = Span(chunk=chunk, start=candidate.start, end=candidate.end, score=scores[candidate.first],
+                        vector=candidate.vector if vectors is not None else None, speaker=candidate.speaker,
+                        sentence_scores=[scores[k] for k in candidate.members])
+            span.features = span_features(query, asks, hit, rank, span, candidate, len(layout.sentences), cosines,
+                                          overlaps, terms, weights)
             spans.append(span)
     wanted = query.filters.speaker
     if wanted and any(s.speaker == wanted for s in spans):
@@ -227,90 +230,50 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
     return spans
 
 
-_LEANS_BACK = re.compile(r"^\W*(?:det|dette|den|denne|disse|de|der|derfor|dermed|her|også|men|og|samtidig|"
-                         r"således|endvidere|desuden|heller|this|these|that|it|they|however|also)\b", re.IGNORECASE)
 _SPEAKER_KINDS = {"Kommunal": 1.0, "Regional": 2.0, "Statslig": 3.0}
 
 
-def span_features(query: Query, asks: Asks, hit: ScoredChunk, rank: int, span: Span, j: int, members: list[int],
-                  sentences: list[tuple[int, int]], cosines: list[float], overlaps: list[float],
-                  vectors: list[np.ndarray | None], headings: set[str], terms: list[str], weights: "TermWeights",
-                  is_quote: bool) -> dict[str, float]:
-    """The raw measurements of one candidate span the learned ranker reads; question-relative features are
-    added over all candidates in bot/answer/features.py. Names are the model file's feature names."""
-    text = span.text
+def span_features(query: Query, asks: Asks, hit: ScoredChunk, rank: int, span: Span, candidate: CandidateLayout,
+                  sentences: int, cosines: list[float], overlaps: list[float], terms: list[str],
+                  weights: TermWeights) -> dict[str, float]:
+    """The raw measurements of one candidate span the learned ranker reads (`sentences`: how many its chunk
+    has); question-relative features are added over all candidates in bot/answer/learned.span_rows. Names
+    are the model file's feature names."""
+    text = candidate.text
+    facts = candidate.facts
+    j, members = candidate.first, candidate.members
     question = query.question
-    member_cosines = [cosines[k] for k in members]
-    around = [v for v in vectors[max(0, j - 1): j + 2] if v is not None]
-    context = float(_normalised(np.mean(around, axis=0)) @ query.vector) if around and query.vector is not None else cosines[j]
-    span_cosine = float(span.vector @ query.vector) if span.vector is not None and query.vector is not None else cosines[j]
-    first = text.lstrip()
+    vector = query.vector
+    context = float(candidate.context @ vector) if candidate.context is not None and vector is not None else cosines[j]
+    span_cosine = float(span.vector @ vector) if span.vector is not None and vector is not None else cosines[j]
     wanted = query.filters.speaker
-    items = enumerated_items(text)
+    items = facts.items
     features = {
-        "cos_span": span_cosine, "cos_first": cosines[j], "cos_max": max(member_cosines), "cos_context": context,
+        "cos_span": span_cosine, "cos_first": cosines[j], "cos_max": max(cosines[k] for k in members),
+        "cos_context": context,
         "cos_chunk": hit.dense or 0.0, "cos_chunk_best_sentence": hit.sentence or 0.0,
         "bm25_chunk": hit.lexical or 0.0, "fused_chunk": hit.score, "chunk_rank": float(rank),
-        "overlap_span": lexical_overlap(terms, weights, text) if len(members) > 1 else overlaps[j],
+        "overlap_span": lexical_overlap(terms, weights, text, stems=candidate.stems) if len(members) > 1 else overlaps[j],
         "overlap_first": overlaps[j], "overlap_chunk_best": max(overlaps),
         "kind_held": float(bool(asks.kind) and holds(asks.kind, text, question.given)),
         "list_items": float(items),
         "list_enough": float(bool(asks.list_size) and items >= (asks.list_size or 0)),
-        "caption": float(bool(_CAPTION.match(text))), "url": float(bool(_URL.search(text))),
-        "says_nothing": float(_says_nothing(text)),
-        "heading_start": float(_folded(span.chunk.text[sentences[j][0]:sentences[j][1]]) in headings),
-        "position": j / max(1, len(sentences) - 1), "first_in_chunk": float(j == 0),
-        "sentences": float(len(members)), "chars": float(len(text)), "words": float(len(text.split())),
-        "ends_colon": float(text.rstrip().endswith(":")), "leans_back": float(bool(_LEANS_BACK.match(first))),
-        "quote": float(is_quote), "speaker_kind": _SPEAKER_KINDS.get((span.speaker or " ").split(" ")[0], 0.0),
+        "caption": float(facts.caption), "url": float(facts.url), "says_nothing": float(facts.says_nothing),
+        "heading_start": float(candidate.heading_start),
+        "position": j / max(1, sentences - 1), "first_in_chunk": float(j == 0),
+        "sentences": float(len(members)), "chars": float(facts.chars), "words": float(facts.words),
+        "ends_colon": float(facts.ends_colon), "leans_back": float(facts.leans_back),
+        "quote": float(candidate.is_quote), "speaker_kind": _SPEAKER_KINDS.get((span.speaker or " ").split(" ")[0], 0.0),
         "speaker_wanted": float(bool(wanted)), "speaker_match": float(bool(wanted) and span.speaker == wanted),
         "speaker_named": float(bool(wanted) and speaker_mentioned(wanted, text)),
         "section_wanted": float(query.filters.section_query is not None or query.filters.section_number is not None),
-        "bullet": float(bool(re.match(r"\s*[•\-–]", text))),
-        "digits": float(bool(re.search(r"\d", text))),
+        "bullet": float(facts.bullet), "digits": float(facts.digits),
         "hand_score": span.score,
     }
     return features
 
 
-_URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
-_ASKS_ADDRESS = re.compile(r"\b(?:hjemmeside\w*|website|web\s*site|web|link\w*|url|adresse\w*|address\w*|"
-                           r"e-?mail\w*|mail|hashtag\w*)\b", re.IGNORECASE)
-
-
-# A figure's caption or source line ("Kilde: Jocelyne Bourgon – Den Nye Syntese ... (2017)") credits the figure;
-# it answers a question about the figure or its source, not "who carried out the analysis?".
-_CAPTION = re.compile(r"(?:Kilde|Kilder|Figur|Tabel|Source|Sources|Figure|Table)(?:\s+\d+)?\s*:")
-_ASKS_SOURCE = re.compile(r"\b(?:kilde\w*|source\w*|figur\w*|tabel\w*|table\w*|bog\w*|book\w*|illustration\w*)\b",
-                          re.IGNORECASE)
-
-
-def _says_nothing(text: str) -> bool:
-    """A web or mail address alone ("http://www.coi.dk") is close to a question that names the body, yet
-    tells nothing about it; it is an answer only when the question asks for an address."""
-    return bool(_URL.search(text)) and len(re.findall(r"[^\W\d_]{2,}", _URL.sub(" ", text))) < 3
-
-
-def _folded(text: str) -> str:
-    return " ".join(text.split()).strip(" .:").lower()
-
-
-def _heading_lines(chunk: Chunk) -> set[str]:
-    """The chunk's section headings. A chunk of nothing but a heading ("Bag om analysen") names a part of the
-    report and says nothing, so it is never quoted ("How much did the analysis cost?" once got "Bag om
-    analysen" as its answer); inside a chunk a heading stays, as context ("Dem har vi talt med")."""
-    return {_folded(part) for part in chunk.section.split(" > ") if part.strip()}
-
-
 _NUMBERS = re.compile(r"\d+|\b(?:en|to|tre|fire|fem|seks|syv|otte|ni|ti|elleve|tolv)\b", re.IGNORECASE)
-
-
-_SEPARATOR = re.compile(r",|;|\bog\b|\bsamt\b|\beller\b|\bsom\b|\band\b|\bor\b|\n\s*[•\-–]")
-
-
-def enumerated_items(text: str) -> int:
-    """Roughly how many things a sentence lists: separators plus one."""
-    return len(_SEPARATOR.findall(text)) + 1
 
 
 # A first sentence that leans on the one before it (narrower than the ranker's `leans_back` feature: "Den
@@ -329,10 +292,10 @@ def readable(span: Span) -> Span:
     at = next((i for i, (s, e) in enumerate(sentences) if s <= span.start < e), None)
     if at is None:
         return span
-    headings = _heading_lines(chunk)
+    headings = heading_lines(chunk)
 
     def is_heading(i: int) -> bool:
-        return _folded(chunk.text[sentences[i][0]:sentences[i][1]]) in headings
+        return folded(chunk.text[sentences[i][0]:sentences[i][1]]) in headings
 
     start = span.start
     if is_heading(at) and at + 1 < len(sentences) and sentences[at + 1][0] < span.end:

@@ -59,13 +59,25 @@ class Vocabulary:
                  if len(part) >= 3 and not part.isdigit()}
         # The word as written and its stem: the Danish stemmer cuts deep ("intelligens" -> "intel").
         self.words = {_spelled(form) for part in parts for form in (part, _stemmed(part, "danish"))}
+        # Each word's trigrams once, here: working them out again for every candidate of every question word
+        # was most of what the cognate check cost.
+        self.grams = {word: frozenset(_grams(word)) for word in self.words}
         self.index: dict[str, set[str]] = {}
-        for word in self.words:
-            for gram in _grams(word):
+        for word, grams in self.grams.items():
+            for gram in grams:
                 self.index.setdefault(gram, set()).add(word)
+        self._cognates: dict[str, float] = {}
 
     def cognate(self, english_word: str) -> float:
-        """Dice similarity (0..1) of `english_word` with its nearest report word."""
+        """Dice similarity (0..1) of `english_word` with its nearest report word (memoised: subject words recur)."""
+        found = self._cognates.get(english_word)
+        if found is None:
+            if len(self._cognates) > 50_000:
+                self._cognates.clear()
+            found = self._cognates[english_word] = self._nearest(english_word)
+        return found
+
+    def _nearest(self, english_word: str) -> float:
         word = _spelled(_stemmed(english_word.lower(), "english"))
         if word in self.words:
             return 1.0
@@ -73,7 +85,7 @@ class Vocabulary:
         if not grams:
             return 0.0
         candidates = set().union(*(self.index.get(g, set()) for g in grams))
-        return max((2 * len(grams & _grams(c)) / (len(grams) + len(_grams(c))) for c in candidates), default=0.0)
+        return max((2 * len(grams & self.grams[c]) / (len(grams) + len(self.grams[c])) for c in candidates), default=0.0)
 
     @classmethod
     def of(cls, store: Any) -> "Vocabulary":

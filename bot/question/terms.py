@@ -83,14 +83,17 @@ def stem_set(text: str) -> frozenset[str]:
     return frozenset(stem(t) for t in tokens(text))
 
 
+COMPOUND_LETTERS = 5  # a term and a word this long may match as parts of one another (shorter: too many false hits)
+
+
 def term_matches(term: str, stems: frozenset[str]) -> bool:
     """Is `term` among `stems`, directly or as part of a compound (either way round)?"""
     if term in stems:
         return True
-    if len(term) < 5 or term.isdigit():
+    if len(term) < COMPOUND_LETTERS or term.isdigit():
         return False
     for word in stems:
-        if len(word) < 5:
+        if len(word) < COMPOUND_LETTERS:
             continue
         if word.startswith(term) or word.endswith(term) or term.startswith(word) or term.endswith(word):
             return True
