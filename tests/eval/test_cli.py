@@ -142,8 +142,8 @@ def test_bad_question_file_names_the_item(store_env, capsys, tmp_path):
 
 
 def test_check_exits_0_when_the_floors_are_met(cli_run):
-    _, code, err = cli_run
-    summary = json.loads((cli_run[0] / "summary.json").read_text(encoding="utf-8"))
+    out, code, err = cli_run
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert all(summary["metrics"]["all"][m] >= floor for m, floor in MET_FLOORS["minimum"].items())
     assert code == 0 and "below threshold" not in err
 
