@@ -2,6 +2,8 @@
 the report. Failures name only counts and ids, never a sealed question's text."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pytest
 import yaml
 
@@ -12,9 +14,15 @@ from ingest.settings import BUNDLED_REPORT, PROJECT_ROOT
 REPORT = normalise_for_match(BUNDLED_REPORT.read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=None)
+def singles(split: str) -> tuple:
+    """A split's single questions, read once per test run (the bank's YAML takes a while to parse)."""
+    return tuple(load_question_sets(split_files(split)))
+
+
 @pytest.mark.parametrize("split", ["train", "dev", "test"])
 def test_each_split_loads_with_near_misses_and_verbatim_evidence(split):
-    questions = load_question_sets(split_files(split))
+    questions = singles(split)
     assert len(questions) >= 150
     assert sum(q.kind == "out_of_scope" for q in questions) >= 0.2 * len(questions)
     missing = [q.id for q in questions for e in q.evidence or [] if normalise_for_match(e) not in REPORT]
@@ -32,5 +40,4 @@ def test_conversations_have_turns_with_verbatim_evidence(split):
 
 
 def test_the_bank_is_large_enough_to_learn_from():
-    singles = sum(len(load_question_sets(split_files(s))) for s in ("train", "dev", "test"))
-    assert singles >= 900
+    assert sum(len(singles(s)) for s in ("train", "dev", "test")) >= 900

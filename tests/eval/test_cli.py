@@ -1,7 +1,11 @@
 """`rapportbot eval` end to end on the real store: files written, baselines side by side, comparison with an
-earlier run, and bad input answered with a message instead of a traceback."""
+earlier run, --check's exit code on both sides of its floors, and bad input answered with a message instead of a
+traceback. One CLI run over six questions (with --compare and floors it meets) is shared by the tests that read
+its files."""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 
 import pytest
@@ -35,21 +39,36 @@ def store_env(monkeypatch, built_store):
     monkeypatch.setenv("RAPPORTBOT_LLM", "none")
 
 
+# Floors the six questions meet (every quote verbatim; any decision accuracy), for the shared run's --check.
+MET_FLOORS = {"minimum": {"verbatim_rate": 1.0, "decision_accuracy": 0.0}}
+
+
 @pytest.fixture(scope="module")
-def compare_run(tmp_path_factory, built_store, small_set):
-    """One real CLI run with --compare over the small set."""
+def cli_run(tmp_path_factory, built_store, small_set):
+    """One real CLI run with --compare and --check (floors it meets) over the small set: (out dir, exit code,
+    stderr)."""
     mp = pytest.MonkeyPatch()
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "RAPPORTBOT_CHROMA_URL"):
         mp.delenv(name, raising=False)
     mp.setenv("RAPPORTBOT_STORE", str(built_store))
     mp.setenv("RAPPORTBOT_LLM", "none")
-    out = tmp_path_factory.mktemp("run") / "run"
+    root = tmp_path_factory.mktemp("run")
+    floors, out = root / "floors.json", root / "run"
+    floors.write_text(json.dumps(MET_FLOORS), encoding="utf-8")
+    capture = io.StringIO()
     try:
-        code = main(["eval", "--questions", str(small_set), "--out", str(out), "--compare", "--baseline", "none",
-                     "--no-progress"])
+        with contextlib.redirect_stderr(capture):
+            code = main(["eval", "--questions", str(small_set), "--out", str(out), "--compare", "--baseline", "none",
+                         "--no-progress", "--check", str(floors)])
     finally:
         mp.undo()
-    assert code == 0
+    return out, code, capture.getvalue()
+
+
+@pytest.fixture(scope="module")
+def compare_run(cli_run):
+    out, code, err = cli_run
+    assert code == 0, err
     return out
 
 
@@ -122,14 +141,21 @@ def test_bad_question_file_names_the_item(store_env, capsys, tmp_path):
     assert "item 2 (id 'b'): field 'lang'" in capsys.readouterr().err
 
 
+def test_check_exits_0_when_the_floors_are_met(cli_run):
+    out, code, err = cli_run
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert all(summary["metrics"]["all"][m] >= floor for m, floor in MET_FLOORS["minimum"].items())
+    assert code == 0 and "below threshold" not in err
+
+
 def test_check_exits_1_below_the_floors(store_env, small_set, tmp_path, capsys):
     floors = tmp_path / "floors.json"
-    floors.write_text('{"minimum": {"verbatim_rate": 1.0, "decision_accuracy": 0.0}}', encoding="utf-8")
-    argv = ["eval", "--questions", str(small_set), "--limit", "2", "--baseline", "none", "--no-progress"]
-    assert main([*argv, "--out", str(tmp_path / "a"), "--check", str(floors)]) == 0
-    floors.write_text('{"minimum": {"support": 1.01}}', encoding="utf-8")  # no run can reach it
+    # verbatim_rate is met (as in the shared run); support 1.01 no run can reach
+    floors.write_text('{"minimum": {"verbatim_rate": 1.0, "support": 1.01}}', encoding="utf-8")
+    argv = ["eval", "--questions", str(small_set), "--limit", "1", "--baseline", "none", "--no-progress"]
     assert main([*argv, "--out", str(tmp_path / "b"), "--check", str(floors)]) == 1
-    assert "below threshold: support" in capsys.readouterr().err
+    below = [line for line in capsys.readouterr().err.splitlines() if line.startswith("below threshold: ")]
+    assert len(below) == 1 and below[0].startswith("below threshold: support = ")
 
 
 def test_missing_store_says_how_to_build_it(monkeypatch, tmp_path, capsys):

@@ -1,8 +1,11 @@
 """`rapportbot eval --url`: the same evaluation against a running rapportbot over HTTP, with a bearer token.
-The server is a real loopback HTTP server answering from the real AnswerService."""
+The servers are a real loopback HTTP server answering from the real AnswerService and the real FastAPI app
+under uvicorn; both runs are compared with one in-process run of the same three questions."""
 from __future__ import annotations
 
 import json
+
+import pytest
 
 from bot.cli import main
 from eval.evaluate import evaluate
@@ -16,47 +19,59 @@ QUESTIONS = [
 ]
 
 
-def _write(tmp_path):
-    path = tmp_path / "q.json"
+@pytest.fixture(scope="module")
+def questions_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("questions") / "q.json"
     path.write_text(json.dumps(QUESTIONS, ensure_ascii=False), encoding="utf-8")
     return path
 
 
-def test_url_run_scores_the_servers_answers_like_in_process(ask_server, eval_service, store_settings, tmp_path):
-    questions = _write(tmp_path)
-    remote = evaluate(store_settings, questions, tmp_path / "remote", url=ask_server.url, token="s3cret",
+def _answers(run_dir):
+    lines = (run_dir / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["answer"] for line in lines]
+
+
+@pytest.fixture(scope="module")
+def local_run(questions_file, store_settings, eval_service, tmp_path_factory):
+    """The same questions evaluated in process: (summary, answer texts in order), what every --url run must match."""
+    out = tmp_path_factory.mktemp("local") / "run"
+    summary = evaluate(store_settings, questions_file, out, baseline=None, progress=False, service=eval_service)
+    assert summary["run"]["source"] == "in-process AnswerService" and summary["metrics"]["all"]["errors"] == 0
+    return summary, _answers(out)
+
+
+def test_url_run_scores_the_servers_answers_like_in_process(ask_server, local_run, questions_file, store_settings,
+                                                            tmp_path):
+    remote = evaluate(store_settings, questions_file, tmp_path / "remote", url=ask_server.url, token="s3cret",
                       baseline=None, progress=False)
-    local = evaluate(store_settings, questions, tmp_path / "local", baseline=None, progress=False,
-                     service=eval_service)
+    local, local_answers = local_run
     assert ask_server.requests == len(QUESTIONS)
     assert remote["run"]["source"] == ask_server.url
     assert remote["metrics"]["all"]["errors"] == 0
     assert remote["questions"] == local["questions"]
-    lines = (tmp_path / "remote" / "results.jsonl").read_text(encoding="utf-8").splitlines()
-    remote_answers = [json.loads(line)["answer"] for line in lines]
-    assert remote_answers == [eval_service.ask(q["question"]).answer for q in QUESTIONS]
+    assert _answers(tmp_path / "remote") == local_answers
 
 
-def test_url_with_a_wrong_token_stops_with_a_message(ask_server, store_settings, tmp_path, capsys):
-    code = main(["eval", "--url", ask_server.url, "--token", "wrong", "--questions", str(_write(tmp_path)),
+def test_url_with_a_wrong_token_stops_with_a_message(ask_server, questions_file, tmp_path, capsys):
+    code = main(["eval", "--url", ask_server.url, "--token", "wrong", "--questions", str(questions_file),
                  "--out", str(tmp_path / "out"), "--baseline", "none", "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2 and "check --token" in err and "Traceback" not in err
 
 
-def test_unreachable_url_stops_with_a_message(tmp_path, capsys):
+def test_unreachable_url_stops_with_a_message(questions_file, tmp_path, capsys):
     import socket
 
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    code = main(["eval", "--url", f"http://127.0.0.1:{port}", "--questions", str(_write(tmp_path)),
+    code = main(["eval", "--url", f"http://127.0.0.1:{port}", "--questions", str(questions_file),
                  "--out", str(tmp_path / "out"), "--baseline", "none", "--no-progress"])
     err = capsys.readouterr().err
     assert code == 2 and "cannot reach" in err
 
 
-def test_url_run_against_the_real_web_server(eval_service, store_settings, tmp_path):
+def test_url_run_against_the_real_web_server(eval_service, local_run, questions_file, store_settings, tmp_path):
     """The same evaluation through the real FastAPI app (bot.web.app) served by uvicorn on loopback."""
     import socket
     import threading
@@ -80,12 +95,12 @@ def test_url_run_against_the_real_web_server(eval_service, store_settings, tmp_p
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.05)
         assert server.started
-        summary = evaluate(store_settings, _write(tmp_path), tmp_path / "run", url=f"http://127.0.0.1:{port}",
+        summary = evaluate(store_settings, questions_file, tmp_path / "run", url=f"http://127.0.0.1:{port}",
                            token="t0ken", baseline=None, progress=False)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+    local, local_answers = local_run
     assert summary["metrics"]["all"]["errors"] == 0 and summary["metrics"]["all"]["n"] == len(QUESTIONS)
-    local = evaluate(store_settings, _write(tmp_path), tmp_path / "local", baseline=None, progress=False,
-                     service=eval_service)
     assert summary["questions"] == local["questions"]
+    assert _answers(tmp_path / "run") == local_answers
