@@ -1,4 +1,5 @@
-"""Shared fixtures: one real store built from the bundled report per test session.
+"""Shared fixtures: one real store built from the bundled report per test session (and one real `rapportbot
+serve` over it, `served`).
 
 Building the store embeds every chunk (~20 s on 2 cores). Outside CI the built store is cached under
 .rapportbot/test-cache, keyed by a hash of the ingest code and the report, so a re-run with unchanged
@@ -85,6 +86,21 @@ def store_settings(built_store: Path) -> Settings:
     from ingest.settings import LLMSettings
 
     return make_settings(built_store, llm=LLMSettings(provider="none"))
+
+
+@pytest.fixture(scope="session")
+def served(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> "Iterator[object]":
+    """One real extractive `rapportbot serve` (a child process on a loopback port, eval/bench/processes.py) over
+    the shared store for the whole session, with its own SQLite feedback DB. Tests only read from it (asks,
+    their own tagged feedback rows); a test that needs another store or settings starts its own."""
+    from eval.bench.processes import ServeProcess, bench_env
+    from tests.robustness.support import assert_no_traceback
+
+    work = tmp_path_factory.mktemp("serve")
+    env = bench_env(built_store, RAPPORTBOT_FEEDBACK_DB=str(work / "feedback.sqlite"))
+    with ServeProcess(env, log_dir=work) as server:
+        yield server
+    assert_no_traceback(server.log_text(), "the serve log")
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""Fixtures of the robustness suites: the hostile corpus, the cleaned report text, and a real
-`rapportbot serve` per module over the shared store (helpers live in tests/robustness/support.py)."""
+"""Fixtures of the robustness suites: the hostile corpus (whole, and one item of each category), the cleaned
+report text, and a store moved into a real `chroma run` server (the shared `rapportbot serve` over the shared
+store, `served`, is in tests/conftest.py; helpers live in tests/robustness/support.py)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,8 +8,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from eval.bench.processes import ServeProcess, bench_env
-from tests.robustness.support import assert_no_traceback, chroma_backed_store, load_hostile
+from tests.robustness.support import chroma_backed_store, hostile_sample, load_hostile
 
 
 @pytest.fixture(scope="session")
@@ -16,6 +16,15 @@ def hostile() -> list[dict[str, Any]]:
     items = load_hostile()
     assert len(items) >= 100
     return items
+
+
+@pytest.fixture(scope="session")
+def hostile_one_each(hostile: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One item of each category of the corpus (support.hostile_sample)."""
+    sample = hostile_sample(hostile)
+    assert {item["category"] for item in sample} == {item["category"] for item in hostile}
+    assert len(sample) >= 12
+    return sample
 
 
 @pytest.fixture(scope="session")
@@ -28,16 +37,6 @@ def report_text(store_settings) -> str:
     return next(iter(documents.values())).clean_text
 
 
-@pytest.fixture(scope="module")
-def served(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
-    """One extractive `rapportbot serve` per module over the shared store, with its own feedback DB."""
-    work = tmp_path_factory.mktemp("serve")
-    env = bench_env(built_store, RAPPORTBOT_FEEDBACK_DB=str(work / "feedback.sqlite"))
-    with ServeProcess(env, log_dir=work) as server:
-        yield server
-    assert_no_traceback(server.log_text(), "the serve log")
-
-
 @pytest.fixture(scope="session")
 def chroma_store(built_store: Path, tmp_path_factory: pytest.TempPathFactory):
     """(store directory, running ChromaServer): the shared store moved into a real `chroma run` server.
@@ -45,3 +44,19 @@ def chroma_store(built_store: Path, tmp_path_factory: pytest.TempPathFactory):
     store, chroma = chroma_backed_store(built_store, tmp_path_factory.mktemp("chroma"))
     yield store, chroma
     chroma.stop()
+
+
+@pytest.fixture(scope="session")
+def served_copy(built_store: Path, tmp_path_factory: pytest.TempPathFactory):
+    """(store directory, running ServeProcess): a real `rapportbot serve` over a private copy of the shared
+    store, for the tests that run `rapportbot ingest` into that copy while it serves (test_concurrency.py,
+    test_faults_store.py). Each such test reads the version it starts from and leaves the store answering."""
+    from eval.bench.processes import ServeProcess, bench_env
+    from tests.robustness.support import assert_no_traceback, copy_store
+
+    work = tmp_path_factory.mktemp("serve-copy")
+    store = copy_store(built_store, work / "store")
+    env = bench_env(store, RAPPORTBOT_FEEDBACK_DB=str(work / "fb.sqlite"))
+    with ServeProcess(env, log_dir=work) as server:
+        yield store, server
+    assert_no_traceback(server.log_text(), "the serve log of the ingested copy")

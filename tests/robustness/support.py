@@ -22,6 +22,19 @@ def load_hostile() -> list[dict[str, Any]]:
     return [json.loads(line) for line in HOSTILE_FILE.read_text(encoding="utf-8").split("\n") if line.strip()]
 
 
+def hostile_sample(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One item of each category, in file order: the category's first item with an injected `marker` (so the
+    "never shown" check has something to catch), else its first item. The variants within a category take the
+    same code paths; every kind of hostile input still goes through every channel."""
+    chosen: dict[str, dict[str, Any]] = {}
+    for item in items:
+        current = chosen.get(item["category"])
+        if current is None or (item.get("marker") and not current.get("marker")):
+            chosen[item["category"]] = item
+    picked = {id(item) for item in chosen.values()}
+    return [item for item in items if id(item) in picked]
+
+
 def prompt_lines() -> list[str]:
     """Distinctive lines of our own prompts: none may ever appear in an answer (no prompt leak)."""
     lines: list[str] = []

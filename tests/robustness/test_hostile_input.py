@@ -1,6 +1,6 @@
-"""Hostile and odd questions (tests/data/hostile_questions.jsonl) through the CLI, the HTTP API, the
-OpenAI-compatible endpoint and the LLM path: no crash, no 5xx, no traceback, quotes only from the report,
-injected text never shown."""
+"""Hostile and odd questions (tests/data/hostile_questions.jsonl, one item of each category: support.hostile_sample)
+through the CLI, the HTTP API, the OpenAI-compatible endpoint, the page and the LLM path: no crash, no 5xx, no
+traceback, quotes only from the report, injected text never shown."""
 from __future__ import annotations
 
 import json
@@ -14,9 +14,14 @@ from eval.bench.processes import bench_env, run_measured
 from tests.robustness.support import HOSTILE_FILE, assert_no_traceback, check_answer
 
 
-def test_cli_batch_answers_every_hostile_question(built_store: Path, hostile: list[dict[str, Any]],
-                                                   report_text: str) -> None:
-    run = run_measured(["ask", "--json", "--batch", str(HOSTILE_FILE)], bench_env(built_store), timeout_s=240)
+def test_cli_batch_answers_every_kind_of_hostile_question(built_store: Path, hostile_one_each: list[dict[str, Any]],
+                                                          report_text: str, tmp_path: Path) -> None:
+    hostile = hostile_one_each
+    wanted = {item["id"] for item in hostile}
+    batch = tmp_path / "hostile.jsonl"  # the corpus file's own lines (raw UTF-8 as there), only the sample's
+    batch.write_text("".join(line + "\n" for line in HOSTILE_FILE.read_text(encoding="utf-8").split("\n")
+                             if line.strip() and json.loads(line)["id"] in wanted), encoding="utf-8")
+    run = run_measured(["ask", "--json", "--batch", str(batch)], bench_env(built_store), timeout_s=240)
     assert_no_traceback(run.stderr, "stderr of ask --batch")
     assert_no_traceback(run.stdout, "stdout of ask --batch")
     assert run.returncode == 0, run.stderr[-2000:]
@@ -45,10 +50,10 @@ def test_cli_rejects_empty_and_control_only_question_with_a_message(built_store:
         assert_no_traceback(run.stderr + run.stdout, "ask with an empty question")
 
 
-def test_api_answers_every_hostile_question_without_5xx(served, hostile: list[dict[str, Any]],
-                                                        report_text: str) -> None:
+def test_api_answers_every_kind_of_hostile_question_without_5xx(served, hostile_one_each: list[dict[str, Any]],
+                                                                report_text: str) -> None:
     with httpx.Client(base_url=served.url, timeout=60, trust_env=False) as client:
-        for item in hostile:
+        for item in hostile_one_each:
             response = client.post("/api/ask", json={"question": item["question"]})
             assert response.status_code < 500, (item["id"], response.status_code, response.text[:300])
             assert_no_traceback(response.text, f"API response to {item['id']}")
@@ -83,9 +88,9 @@ def test_api_malformed_bodies_get_a_json_4xx(served, raw: bytes, content_type: s
     assert isinstance(response.json(), dict)
 
 
-def test_openai_endpoint_survives_a_hostile_sample(served, hostile: list[dict[str, Any]]) -> None:
-    sample = [item for item in hostile if item["category"] in {"injection", "html", "control", "empty", "long",
-                                                               "markdown", "protocol"}]
+def test_openai_endpoint_survives_a_hostile_sample(served, hostile_one_each: list[dict[str, Any]]) -> None:
+    sample = [item for item in hostile_one_each if item["category"] in {"injection", "html", "control", "empty",
+                                                                        "long", "markdown", "protocol"}]
     with httpx.Client(base_url=served.url, timeout=60, trust_env=False) as client:
         for item in sample:
             body = {"model": "rapportbot", "messages": [{"role": "user", "content": item["question"]}]}
@@ -187,7 +192,7 @@ def _unsafe_markup(html_text: str) -> list[str]:
     return problems
 
 
-def test_page_renders_hostile_questions_as_text(served, hostile: list[dict[str, Any]]) -> None:
+def test_page_renders_hostile_questions_as_text(served, hostile_one_each: list[dict[str, Any]]) -> None:
     """Through the page's client endpoint `/ask` (the answer contract), rendered by the page's own
     renderer (bot/web/render.py: the chat bubbles are exactly question_html + answer_html)."""
     from gradio_client import Client
@@ -195,7 +200,8 @@ def test_page_renders_hostile_questions_as_text(served, hostile: list[dict[str, 
     from bot.types import Answer
     from bot.web.render import answer_html, question_html
 
-    sample = [item for item in hostile if item["category"] in {"html", "markdown", "fake_citation", "injection"}]
+    sample = [item for item in hostile_one_each if item["category"] in {"html", "markdown", "fake_citation",
+                                                                         "injection"}]
     client = Client(served.url, verbose=False, download_files=False)
     try:
         for item in sample:
