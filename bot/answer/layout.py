@@ -130,6 +130,7 @@ class CandidateLayout:
     heading_start: bool  # `first` is one of the chunk's headings
     vector: np.ndarray | None  # the normalised mean of its sentences' vectors
     context: np.ndarray | None  # the normalised mean of `first`'s vector and its neighbours'
+    surface: dict[str, float]  # the ranker's measurements of it that no question changes (surface_features)
 
 
 @dataclass(frozen=True)
@@ -193,11 +194,33 @@ def _candidates(chunk: Chunk, sentences: list[tuple[int, int]], headings: set[st
         # A chunk's speaker names the quote it mainly holds; its narrative sentences are nobody's quote.
         speaker = region[2] if region else (chunk.speaker if not regions else None)
         text = chunk.text[start:end]
+        facts = TextFacts.of(text)
+        heading_start = folded(chunk.text[s:e]) in headings
         candidates.append(CandidateLayout(
             first=j, start=start, end=end, members=tuple(members), is_quote=region is not None, speaker=speaker,
-            text=text, stems=stem_set(text), facts=TextFacts.of(text),
-            heading_start=folded(chunk.text[s:e]) in headings, vector=_read_only(vector), context=_read_only(context)))
+            text=text, stems=stem_set(text), facts=facts, heading_start=heading_start, vector=_read_only(vector),
+            context=_read_only(context),
+            surface=surface_features(facts, j, len(sentences), len(members), heading_start, region is not None, speaker)))
     return candidates
+
+
+_SPEAKER_KINDS = {"Kommunal": 1.0, "Regional": 2.0, "Statslig": 3.0}
+
+
+def surface_features(facts: TextFacts, first: int, sentences: int, members: int, heading_start: bool,
+                     is_quote: bool, speaker: str | None) -> dict[str, float]:
+    """The span ranker's measurements of a candidate span that do not depend on the question (sentence
+    `first` of `sentences` in its chunk, `members` sentences long); bot/answer/spans.span_features adds the
+    rest. Names are the model file's feature names."""
+    return {
+        "list_items": float(facts.items), "caption": float(facts.caption), "url": float(facts.url),
+        "says_nothing": float(facts.says_nothing), "heading_start": float(heading_start),
+        "position": first / max(1, sentences - 1), "first_in_chunk": float(first == 0),
+        "sentences": float(members), "chars": float(facts.chars), "words": float(facts.words),
+        "ends_colon": float(facts.ends_colon), "leans_back": float(facts.leans_back), "quote": float(is_quote),
+        "speaker_kind": _SPEAKER_KINDS.get((speaker or " ").split(" ")[0], 0.0),
+        "bullet": float(facts.bullet), "digits": float(facts.digits),
+    }
 
 
 class ChunkLayouts:

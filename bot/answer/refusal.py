@@ -164,7 +164,8 @@ def measure(store: Any, query: Query, asks: Asks, hits: list[ScoredChunk], spans
                             and (not known or lexical_overlap(known, weights, s.text) >= KIND_OVERLAP)
                             for s in ranked[:KIND_SPANS])
     cognate = cognate_evidence(store, question.subject) if english else None
-    numbers_found = bool(question.numbers & numbers_of(top_text))
+    # Most questions give no number: then the best chunks' ~10k characters need no searching for one.
+    numbers_found = bool(question.numbers) and bool(question.numbers & numbers_of(top_text))
     index = ChunkMatrix.of(store)
     names = question.names
     printed = _report_text(store)

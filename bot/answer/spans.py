@@ -162,15 +162,28 @@ def term_weights(store: Any) -> TermWeights:
     return cached[1]
 
 
+class TermOverlap:
+    """lexical_overlap for one question's terms, their weights looked up once rather than for every sentence."""
+
+    def __init__(self, terms: list[str], weights: TermWeights):
+        self.terms = terms
+        self.weights = weights
+        self.idfs = [weights.idf(t) for t in terms]
+        self.total = sum(self.idfs)
+
+    def __call__(self, stems: frozenset[str]) -> float:
+        if not self.terms:
+            return 0.0
+        found = sum(idf for idf, held in zip(self.idfs, self.weights.matching(self.terms, stems)) if held)
+        return found / self.total if self.total else 0.0
+
+
 def lexical_overlap(terms: list[str], weights: TermWeights, text: str,
                     stems: frozenset[str] | None = None) -> float:
     """IDF-weighted share of `terms` present in `text` (0..1); `stems`: its stems, when already known."""
     if not terms:
         return 0.0
-    stems = stem_set(text) if stems is None else stems
-    total = sum(weights.idf(t) for t in terms)
-    found = sum(weights.idf(t) for t, held in zip(terms, weights.matching(terms, stems)) if held)
-    return found / total if total else 0.0
+    return TermOverlap(terms, weights)(stem_set(text) if stems is None else stems)
 
 
 def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -> list[Span]:
@@ -181,7 +194,7 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
         # subject is the rest, and their quotes rarely name their own kind of leader.
         speaker_words = stem_set(query.filters.speaker + " topledere ledere")
         terms = [t for t in terms if not term_matches(t, speaker_words)] or terms
-    weights = term_weights(store)
+    overlap_of = TermOverlap(terms, term_weights(store))
     layouts = ChunkLayouts.of(store)  # what does not depend on the question, worked out once per chunk
     wants_address = query.question.wants_address
     spans: list[Span] = []
@@ -197,7 +210,7 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
         for j, text in enumerate(layout.texts):
             facts = layout.facts[j]
             cosine = float(vectors[j] @ query.vector) if vectors is not None else (hit.dense or 0.0)
-            overlap = lexical_overlap(terms, weights, text, stems=layout.stems[j])
+            overlap = overlap_of(layout.stems[j])
             cosines.append(cosine)
             overlaps.append(overlap)
             score = cosine + LEXICAL_WEIGHT * overlap + prior
@@ -212,12 +225,13 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
             if asks.list_size and facts.items >= asks.list_size:
                 score += KIND_BONUS  # "hvilke fire ...": a sentence that names that many things
             scores.append(score)
+        best_overlap = max(overlaps)
         for candidate in layout.candidates:
             span = Span(chunk=chunk, start=candidate.start, end=candidate.end, score=scores[candidate.first],
                         vector=candidate.vector if vectors is not None else None, speaker=candidate.speaker,
                         sentence_scores=[scores[k] for k in candidate.members])
-            span.features = span_features(query, asks, hit, rank, span, candidate, len(layout.sentences), cosines,
-                                          overlaps, terms, weights)
+            span.features = span_features(query, asks, hit, rank, span, candidate, cosines, overlaps, best_overlap,
+                                          overlap_of)
             spans.append(span)
     wanted = query.filters.speaker
     if wanted and any(s.speaker == wanted for s in spans):
@@ -230,47 +244,35 @@ def score_spans(store: Any, query: Query, hits: list[ScoredChunk], asks: Asks) -
     return spans
 
 
-_SPEAKER_KINDS = {"Kommunal": 1.0, "Regional": 2.0, "Statslig": 3.0}
-
-
 def span_features(query: Query, asks: Asks, hit: ScoredChunk, rank: int, span: Span, candidate: CandidateLayout,
-                  sentences: int, cosines: list[float], overlaps: list[float], terms: list[str],
-                  weights: TermWeights) -> dict[str, float]:
-    """The raw measurements of one candidate span the learned ranker reads (`sentences`: how many its chunk
-    has); question-relative features are added over all candidates in bot/answer/learned.span_rows. Names
-    are the model file's feature names."""
+                  cosines: list[float], overlaps: list[float], best_overlap: float,
+                  overlap_of: TermOverlap) -> dict[str, float]:
+    """The raw measurements of one candidate span the learned ranker reads: those against the question here
+    (`cosines`, `overlaps`: of each sentence of its chunk), with those of the span alone
+    (bot/answer/layout.surface_features); question-relative features are added over all candidates in
+    bot/answer/learned.span_rows. Names are the model file's feature names."""
     text = candidate.text
-    facts = candidate.facts
     j, members = candidate.first, candidate.members
     question = query.question
     vector = query.vector
     context = float(candidate.context @ vector) if candidate.context is not None and vector is not None else cosines[j]
     span_cosine = float(span.vector @ vector) if span.vector is not None and vector is not None else cosines[j]
     wanted = query.filters.speaker
-    items = facts.items
-    features = {
+    return {
         "cos_span": span_cosine, "cos_first": cosines[j], "cos_max": max(cosines[k] for k in members),
         "cos_context": context,
         "cos_chunk": hit.dense or 0.0, "cos_chunk_best_sentence": hit.sentence or 0.0,
         "bm25_chunk": hit.lexical or 0.0, "fused_chunk": hit.score, "chunk_rank": float(rank),
-        "overlap_span": lexical_overlap(terms, weights, text, stems=candidate.stems) if len(members) > 1 else overlaps[j],
-        "overlap_first": overlaps[j], "overlap_chunk_best": max(overlaps),
+        "overlap_span": overlap_of(candidate.stems) if len(members) > 1 else overlaps[j],
+        "overlap_first": overlaps[j], "overlap_chunk_best": best_overlap,
         "kind_held": float(bool(asks.kind) and holds(asks.kind, text, question.given)),
-        "list_items": float(items),
-        "list_enough": float(bool(asks.list_size) and items >= (asks.list_size or 0)),
-        "caption": float(facts.caption), "url": float(facts.url), "says_nothing": float(facts.says_nothing),
-        "heading_start": float(candidate.heading_start),
-        "position": j / max(1, sentences - 1), "first_in_chunk": float(j == 0),
-        "sentences": float(len(members)), "chars": float(facts.chars), "words": float(facts.words),
-        "ends_colon": float(facts.ends_colon), "leans_back": float(facts.leans_back),
-        "quote": float(candidate.is_quote), "speaker_kind": _SPEAKER_KINDS.get((span.speaker or " ").split(" ")[0], 0.0),
+        "list_enough": float(bool(asks.list_size) and candidate.facts.items >= (asks.list_size or 0)),
         "speaker_wanted": float(bool(wanted)), "speaker_match": float(bool(wanted) and span.speaker == wanted),
         "speaker_named": float(bool(wanted) and speaker_mentioned(wanted, text)),
         "section_wanted": float(query.filters.section_query is not None or query.filters.section_number is not None),
-        "bullet": float(facts.bullet), "digits": float(facts.digits),
         "hand_score": span.score,
+        **candidate.surface,
     }
-    return features
 
 
 _NUMBERS = re.compile(r"\d+|\b(?:en|to|tre|fire|fem|seks|syv|otte|ni|ti|elleve|tolv)\b", re.IGNORECASE)
