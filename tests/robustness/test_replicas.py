@@ -86,7 +86,7 @@ def deployment(chroma_store, postgres, tmp_path_factory) -> Iterator[Deployment]
     config = config.replace("listen 80;", f"listen 127.0.0.1:{listen};")
     nginx = NginxServer(config, work / "nginx")
     try:
-        starts = [threading.Thread(target=r.start, kwargs={"timeout_s": 120}) for r in replicas]
+        starts = [threading.Thread(target=r.start, kwargs={"timeout_s": 300}) for r in replicas]
         for thread in starts:  # both load at once (each thread raises into the log if it fails)
             thread.start()
         for thread in starts:
@@ -161,7 +161,7 @@ def test_api_requests_spread_over_both_replicas(deployment) -> None:
     results: list[tuple] = []
 
     def user(n: int) -> None:
-        with httpx.Client(timeout=60, trust_env=False) as client:
+        with httpx.Client(timeout=120, trust_env=False) as client:
             for i in range(8):
                 results.append(ask(client, deployment.url, QUESTIONS[(n + i) % len(QUESTIONS)]))
 
@@ -184,9 +184,9 @@ def test_killing_a_replica_fails_only_the_requests_it_had(deployment, browser) -
     nginx did not send to the dead replica succeeds - those sent only to the survivor, and those nginx tried on
     the dead one, could not connect to, and passed on (proxy_next_upstream error). Every request that failed was
     sent to the dead replica, before it died, and got nginx's 502 (a POST already sent is not repeated).
-    The replica is stopped (SIGSTOP) for half a second before SIGKILL, so that requests are certainly in flight
-    at it when it dies; the load goes on for the fail_timeout and 1.5 s more, so that nginx tries the dead one
-    again. Then a new page session in Chromium answers from the survivor."""
+    The replica is stopped (SIGSTOP) for 0.3 s before SIGKILL, so that requests are certainly in flight
+    at it when it dies; the load goes on for at least the fail_timeout and 1 s more (so that nginx tries the dead
+    one again) and 20 requests. Then a new page session in Chromium answers from the survivor."""
     a, b = deployment.replicas
     mark = len(deployment.nginx.access_log())
     httpx.get(deployment.url + "/", timeout=30, trust_env=False).raise_for_status()
@@ -199,7 +199,7 @@ def test_killing_a_replica_fails_only_the_requests_it_had(deployment, browser) -
     stop = threading.Event()
 
     def user(n: int) -> None:
-        with httpx.Client(timeout=60, trust_env=False) as client:
+        with httpx.Client(timeout=120, trust_env=False) as client:
             i = 0
             while not stop.is_set():
                 results.append(ask(client, deployment.url, QUESTIONS[(n + i) % len(QUESTIONS)]))
@@ -208,22 +208,32 @@ def test_killing_a_replica_fails_only_the_requests_it_had(deployment, browser) -
     users = [threading.Thread(target=user, args=(n,)) for n in range(6)]
     for thread in users:
         thread.start()
-    deadline = time.monotonic() + 30
-    while len(results) < 12 and time.monotonic() < deadline:
+    dead, live = deployment.addr(victim), deployment.addr(survivor)
+
+    def answered_by(addr: str) -> int:
+        return sum(1 for e in log_since(deployment, mark) if upstreams(e) == [addr] and e["status"] == "200")
+
+    # Waits are bounded, and on a busy machine they take longer: what happened is asserted afterwards.
+    deadline = time.monotonic() + 60
+    while (answered_by(dead) < 2 or answered_by(live) < 2) and time.monotonic() < deadline:
         time.sleep(0.05)
     group = os.getpgid(victim.proc.pid)  # `serve` runs in its own session: the group is the replica
     os.killpg(group, signal.SIGSTOP)
     stopped_at = time.monotonic()
-    time.sleep(0.5)
+    time.sleep(0.3)
     os.killpg(group, signal.SIGKILL)
     killed_at = time.monotonic()
     victim.proc.wait(timeout=10)
-    time.sleep(deployment.fail_timeout_s + 1.5)
+    deadline = killed_at + deployment.fail_timeout_s + 60
+    while time.monotonic() < deadline and not (
+            time.monotonic() > killed_at + deployment.fail_timeout_s + 1.0
+            and sum(1 for r in list(results) if r[2] > killed_at) >= 20
+            and any(upstreams(e) == [dead, live] for e in log_since(deployment, mark))):
+        time.sleep(0.05)
     stop.set()
     for thread in users:
         thread.join()
 
-    dead, live = deployment.addr(victim), deployment.addr(survivor)
     logged = {e["request_id"]: e for e in log_since(deployment, mark) if e["request_id"]}
     sent = {r[0]: r for r in results}
     assert set(logged) == set(sent), "every request the users sent, and no other, is in nginx's log"
@@ -237,10 +247,13 @@ def test_killing_a_replica_fails_only_the_requests_it_had(deployment, browser) -
     assert set(failed) <= set(to_dead), "a request that failed went to the dead replica alone"
     assert all(sent[i][2] < killed_at and logged[i]["status"] == "502" for i in failed), \
         [(sent[i][1], logged[i]["status"], sent[i][2] - killed_at) for i in failed]
-    # The scenario took place: the victim answered before it died, had requests in flight when it died, the load
-    # went on after, and nginx tried the dead replica again after fail_timeout and passed those requests on.
+    # The scenario took place: the victim answered before it died; requests were in flight at it when it died
+    # (sent to it, unanswered: nginx does not repeat a POST it has sent, so those got 502); the load went on
+    # after, and nginx tried the dead replica again after fail_timeout and passed those requests on.
     assert any(sent[i][1] == 200 and sent[i][3] < stopped_at for i in to_dead)
-    assert any(sent[i][2] < killed_at < sent[i][3] for i in failed), "no request was in flight at the victim"
+    in_flight = [i for i, e in logged.items() if upstreams(e)[0] == dead and sent[i][2] < killed_at < sent[i][3]]
+    assert in_flight, "no request was in flight at the victim when it was killed"
+    assert all(sent[i][1] == 502 for i in in_flight), Counter(sent[i][1] for i in in_flight)
     after = [i for i in sent if sent[i][2] > killed_at]
     assert len(after) >= 20 and all(sent[i][1] == 200 for i in after), Counter(sent[i][1] for i in after)
     assert passed_on and all(sent[i][2] > killed_at for i in passed_on), "nginx never tried the dead replica again"
