@@ -87,7 +87,7 @@ def deployment(chroma_store, postgres, tmp_path_factory) -> Iterator[Deployment]
     nginx = NginxServer(config, work / "nginx")
     try:
         starts = [threading.Thread(target=r.start, kwargs={"timeout_s": 300}) for r in replicas]
-        for thread in starts:  # both load at once (each thread raises into the log if it fails)
+        for thread in starts:  # both load at once; a failed start is reported below with its log
             thread.start()
         for thread in starts:
             thread.join()
