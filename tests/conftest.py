@@ -98,8 +98,11 @@ def served(built_store: Path, tmp_path_factory: pytest.TempPathFactory) -> "Iter
 
     work = tmp_path_factory.mktemp("serve")
     env = bench_env(built_store, RAPPORTBOT_FEEDBACK_DB=str(work / "feedback.sqlite"))
-    with ServeProcess(env, log_dir=work) as server:
-        yield server
+    server = ServeProcess(env, log_dir=work)
+    try:
+        yield server.start(timeout_s=180)  # (generous: the start-up is CPU-bound, and the cores are shared)
+    finally:
+        server.stop()
     assert_no_traceback(server.log_text(), "the serve log")
 
 

@@ -102,6 +102,12 @@ class ServeProcess:
         self.healthy_after_s: float | None = None
 
     def start(self, timeout_s: float = 60.0, require_healthy: bool = True) -> "ServeProcess":
+        self.launch()
+        self.wait_healthy(timeout_s, require_healthy)
+        return self
+
+    def launch(self) -> "ServeProcess":
+        """Start the process and return at once; wait_healthy() later (its start-up overlaps other work)."""
         log = open(self.log_path, "wb")
         self.started_at = time.perf_counter()
         extra = ["--workers", str(self.workers)] if self.workers is not None else []
@@ -109,7 +115,6 @@ class ServeProcess:
                                      env=self.env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
-        self.wait_healthy(timeout_s, require_healthy)
         return self
 
     def wait_healthy(self, timeout_s: float = 60.0, require_healthy: bool = True) -> float:

@@ -1,4 +1,5 @@
-"""`rapportbot ask` as a user runs it: a real process against the real store."""
+"""`rapportbot ask` as a user runs it: a real process against the real store (one process per test; those that
+answer run two at a time)."""
 from __future__ import annotations
 
 import json
@@ -21,8 +22,43 @@ def _run(args: list[str], store: Path, stdin: str | None = None) -> subprocess.C
                           text=True, env=env, timeout=240)
 
 
-def test_question_prints_answer_with_numbered_sources(built_store):
-    result = _run(["Hvad sagde de regionale topledere om innovation?"], built_store)
+BATCH_JSONL = "\n".join([
+    json.dumps({"id": 1, "question": "Hvad er radikal innovation?", "lang": "da", "kind": "fact"}),
+    json.dumps({"id": "no-question"}),
+    "this line is not json",
+    json.dumps({"id": 3, "question": ""}),
+    json.dumps({"id": 4, "question": "Hvad er hovedstaden i Frankrig?"}),
+    json.dumps({"id": 5, "question": "hej"}),
+])
+BATCH_JSON_LIST = json.dumps([{"id": "a", "question": "What is the new synthesis?"},
+                              {"id": "b", "question": "Hvad er den nye syntese?"}])
+
+# The runs that load the store and the models (seconds each, on one core): `answered` starts them all, two at a
+# time, when the first of the tests below needs one; each test then reads its own finished process.
+ANSWERING_RUNS = {
+    "question": (["Hvad sagde de regionale topledere om innovation?"], None),
+    "json": (["--json", "How many leaders were interviewed?"], None),
+    "batch": (["--json", "--batch", "{work}/questions.jsonl"], None),
+    "json_list": (["--json", "--batch", "{work}/questions.json"], None),
+    "stdin": ([], "Hvad er radikal innovation?\n"),
+}
+
+
+@pytest.fixture(scope="module")
+def answered(built_store, tmp_path_factory):
+    """name -> a started `rapportbot ask` child of ANSWERING_RUNS; `answered[name].result()` waits for it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    work = tmp_path_factory.mktemp("ask-cli")
+    (work / "questions.jsonl").write_text(BATCH_JSONL, encoding="utf-8")
+    (work / "questions.json").write_text(BATCH_JSON_LIST, encoding="utf-8")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield {name: pool.submit(_run, [arg.format(work=work) for arg in args], built_store, stdin)
+               for name, (args, stdin) in ANSWERING_RUNS.items()}
+
+
+def test_question_prints_answer_with_numbered_sources(answered):
+    result = answered["question"].result()
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Ifølge rapporten:")
     assert "[1] “" in result.stdout and "Kilder:" in result.stdout
@@ -30,8 +66,8 @@ def test_question_prints_answer_with_numbered_sources(built_store):
     assert "Traceback" not in result.stderr
 
 
-def test_json_prints_one_contract_object(built_store):
-    result = _run(["--json", "How many leaders were interviewed?"], built_store)
+def test_json_prints_one_contract_object(answered):
+    result = answered["json"].result()
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert CONTRACT <= set(answer)
@@ -40,17 +76,8 @@ def test_json_prints_one_contract_object(built_store):
     assert set(answer["timings_ms"]) == {"retrieve", "answer", "total"}
 
 
-def test_batch_answers_every_item_and_reports_bad_ones(built_store, tmp_path):
-    batch = tmp_path / "questions.jsonl"
-    batch.write_text("\n".join([
-        json.dumps({"id": 1, "question": "Hvad er radikal innovation?", "lang": "da", "kind": "fact"}),
-        json.dumps({"id": "no-question"}),
-        "this line is not json",
-        json.dumps({"id": 3, "question": ""}),
-        json.dumps({"id": 4, "question": "Hvad er hovedstaden i Frankrig?"}),
-        json.dumps({"id": 5, "question": "hej"}),
-    ]), encoding="utf-8")
-    result = _run(["--json", "--batch", str(batch)], built_store)
+def test_batch_answers_every_item_and_reports_bad_ones(answered):
+    result = answered["batch"].result()
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r.get("id") for r in rows] == [1, "no-question", None, 3, 4, 5]
@@ -59,11 +86,8 @@ def test_batch_answers_every_item_and_reports_bad_ones(built_store, tmp_path):
     assert rows[4]["refused"] is True and rows[5]["refused"] is False
 
 
-def test_batch_reads_a_json_list(built_store, tmp_path):
-    batch = tmp_path / "questions.json"
-    batch.write_text(json.dumps([{"id": "a", "question": "What is the new synthesis?"},
-                                 {"id": "b", "question": "Hvad er den nye syntese?"}]), encoding="utf-8")
-    result = _run(["--json", "--batch", str(batch)], built_store)
+def test_batch_reads_a_json_list(answered):
+    result = answered["json_list"].result()
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(r["id"], r["language"]) for r in rows] == [("a", "en"), ("b", "da")]
 
@@ -83,8 +107,8 @@ def test_unusable_batch_file_is_a_clear_error(built_store, tmp_path, content, me
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
 
 
-def test_question_on_stdin(built_store):
-    result = _run([], built_store, stdin="Hvad er radikal innovation?\n")
+def test_question_on_stdin(answered):
+    result = answered["stdin"].result()
     assert result.returncode == 0 and "[1]" in result.stdout
 
 

@@ -45,18 +45,3 @@ def chroma_store(built_store: Path, tmp_path_factory: pytest.TempPathFactory):
     yield store, chroma
     chroma.stop()
 
-
-@pytest.fixture(scope="session")
-def served_copy(built_store: Path, tmp_path_factory: pytest.TempPathFactory):
-    """(store directory, running ServeProcess): a real `rapportbot serve` over a private copy of the shared
-    store, for the tests that run `rapportbot ingest` into that copy while it serves (test_concurrency.py,
-    test_faults_store.py). Each such test reads the version it starts from and leaves the store answering."""
-    from eval.bench.processes import ServeProcess, bench_env
-    from tests.robustness.support import assert_no_traceback, copy_store
-
-    work = tmp_path_factory.mktemp("serve-copy")
-    store = copy_store(built_store, work / "store")
-    env = bench_env(store, RAPPORTBOT_FEEDBACK_DB=str(work / "fb.sqlite"))
-    with ServeProcess(env, log_dir=work) as server:
-        yield store, server
-    assert_no_traceback(server.log_text(), "the serve log of the ingested copy")

@@ -1,6 +1,7 @@
 """No data lost and no request failed under concurrency: 10 users writing feedback at once, 10 users asking
-at once, and an ingest swapping a new store build in while clients keep asking. (How many users a server
-carries, and how fast, is a measurement: `rapportbot bench`, eval/bench/.)"""
+at once, an ingest swapping a new store build in while clients keep asking, and an ingest killed midway
+while they do. (How many users a server carries, and how fast, is a measurement: `rapportbot bench`,
+eval/bench/.)"""
 from __future__ import annotations
 
 import sqlite3
@@ -11,13 +12,15 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 
 from eval.bench.load import run_load_sync
-from eval.bench.processes import CLI, ServeProcess
+from eval.bench.processes import CLI, ServeProcess, bench_env
 from ingest.settings import PROJECT_ROOT
-from tests.robustness.support import NEW_QUESTION, changed_report
+from tests.robustness.support import NEW_QUESTION, assert_no_traceback, changed_report, copy_store
 
 USERS = 10  # at once, each with its own connection: enough for writes and answers to interleave
+QUESTION = "Hvad siger toplederne om styringslogikken?"
 
 
 def test_feedback_from_10_users_at_once_is_all_stored(served: ServeProcess) -> None:
@@ -51,6 +54,78 @@ def test_10_users_asking_at_once_each_get_their_own_answer(served: ServeProcess)
     assert len(result.responses) == USERS * 2
     for question, body in result.responses:
         assert body["question"] == question, "an answer went to the wrong request"
+
+
+# -- ingests into the store a server answers from ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def served_copy(built_store: Path, tmp_path_factory: pytest.TempPathFactory):
+    """(store directory, running ServeProcess): a real `rapportbot serve` over a private copy of the shared
+    store, for the two tests below that run `rapportbot ingest` into that copy while it serves. Each reads the
+    version it starts from, and leaves the store answering."""
+    work = tmp_path_factory.mktemp("serve-copy")
+    store = copy_store(built_store, work / "store")
+    server = ServeProcess(bench_env(store, RAPPORTBOT_FEEDBACK_DB=str(work / "fb.sqlite")), log_dir=work)
+    try:
+        yield store, server.start(timeout_s=180)
+    finally:
+        server.stop()
+    assert_no_traceback(server.log_text(), "the serve log of the ingested copy")
+
+
+def test_ingest_killed_midway_leaves_the_served_store_answering(served_copy, store_settings, tmp_path: Path) -> None:
+    import signal
+
+    from bot.service import AnswerService
+    from ingest.settings import StoreSettings
+
+    store, server = served_copy
+    builds_before = {p.name for p in (store / "builds").iterdir()}
+    env = server.env
+    failures: list[str] = []
+    asked = 0
+    stop = threading.Event()
+
+    version = httpx.get(server.url + "/api/health", trust_env=False).json().get("version")
+    quotes = lambda answer: [c["quote"] for c in answer["citations"]]
+    before = httpx.post(server.url + "/api/ask", json={"question": NEW_QUESTION}, timeout=30, trust_env=False).json()
+
+    def keep_asking() -> None:
+        nonlocal asked
+        with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as client:
+            while not stop.is_set():
+                response = client.post("/api/ask", json={"question": QUESTION})
+                asked += 1
+                if response.status_code != 200:
+                    failures.append(f"{response.status_code}: {response.text[:200]}")
+
+    asker = threading.Thread(target=keep_asking)
+    asker.start()
+    try:
+        ingest = subprocess.Popen(CLI + ["ingest", str(changed_report(tmp_path / "changed"))], env=env,
+                                  cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Kill it as soon as its new build appears on disk: the build is being written, not yet swapped in.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and ingest.poll() is None:
+            if {p.name for p in (store / "builds").iterdir()} - builds_before:
+                break
+            time.sleep(0.005)
+        assert ingest.poll() is None, "ingest finished before it could be killed; the test proves nothing"
+        ingest.send_signal(signal.SIGKILL)
+        ingest.wait(timeout=10)
+        time.sleep(1.0)  # the server keeps answering after the kill too
+    finally:
+        stop.set()
+        asker.join(timeout=60)
+    assert asked > 0 and not failures, failures[:3]
+    health = httpx.get(server.url + "/api/health", trust_env=False).json()
+    assert health.get("version") == version, "a killed ingest must not swap its build in"
+    after = httpx.post(server.url + "/api/ask", json={"question": NEW_QUESTION}, timeout=30, trust_env=False).json()
+    assert quotes(after) == quotes(before), "a killed ingest must not change what is answered"
+    # Opening the store afresh (as a new process does) finds the previous build, and it answers.
+    fresh = AnswerService(store_settings.model_copy(update={"store": StoreSettings(path=store, chroma_url=None)}))
+    assert fresh.store.version == version
+    assert fresh.ask(QUESTION).citations
 
 
 def test_ingest_while_serving_swaps_atomically_without_a_failed_request(served_copy, tmp_path: Path) -> None:

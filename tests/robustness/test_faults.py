@@ -16,7 +16,7 @@ from ingest.settings import LLMSettings, Settings
 from tests.bot.fake_openai import FakeOpenAI, Reply, closed_port_url
 from tests.robustness.support import assert_no_traceback
 
-LLM_TIMEOUT_S = 2.0
+LLM_TIMEOUT_S = 1.0  # the product's knob (RAPPORTBOT_LLM_TIMEOUT); the hanging fakes make each such test wait it out
 SLACK_S = 1.5  # retrieval + extractive answer + process noise on a busy 2-core machine
 QUESTION = "Hvad siger toplederne om styringslogikken?"
 
@@ -105,13 +105,21 @@ def test_hanging_llm_on_a_follow_up_still_answers_within_the_timeout(fake_llm: F
 
 # -- the same faults through the HTTP API of a real server -------------------------------------------------
 
-@pytest.fixture(scope="module")
-def served_llm(built_store: Path, fake_llm: FakeOpenAI, tmp_path_factory) -> Iterator[ServeProcess]:
+@pytest.fixture(scope="module", autouse=True)
+def _served_llm_process(built_store: Path, fake_llm: FakeOpenAI, tmp_path_factory) -> Iterator[ServeProcess]:
+    """Launched with the module's first test: the server starts while the in-process tests above run."""
     work = tmp_path_factory.mktemp("serve-llm")
     env = bench_env(built_store, RAPPORTBOT_LLM="openai", OPENAI_BASE_URL=fake_llm.base_url, OPENAI_API_KEY="test",
                     RAPPORTBOT_LLM_TIMEOUT=str(LLM_TIMEOUT_S), RAPPORTBOT_FEEDBACK_DB=str(work / "fb.sqlite"))
-    with ServeProcess(env, log_dir=work) as server:
-        yield server
+    server = ServeProcess(env, log_dir=work).launch()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def served_llm(_served_llm_process: ServeProcess) -> ServeProcess:
+    _served_llm_process.wait_healthy(timeout_s=180)
+    return _served_llm_process
 
 
 @pytest.mark.parametrize("fault", ["http_500", "timeout", "not_json_body", "invented_quotes"])

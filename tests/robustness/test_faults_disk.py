@@ -5,6 +5,7 @@ the server with a warning and feedback answers 503; `ask` and `ingest` say what 
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -22,22 +23,30 @@ def test_read_only_store_and_feedback_location_serve_with_a_warning(built_store:
         remount_read_only(disk)
         env = bench_env(disk / "store", RAPPORTBOT_FEEDBACK_DB=str(disk / "feedback" / "feedback.sqlite"))
 
-        ask = run_measured(["ask", QUESTION], env, timeout_s=300)
-        assert ask.returncode == 0, ask.stderr[-2000:]
-        assert "Kilder" in ask.stdout
-        ingest = run_measured(["ingest"], env, timeout_s=300)
-        assert ingest.returncode == 2
-        lines = [line for line in ingest.stderr.splitlines() if line.strip()]
-        assert len(lines) == 1 and "read-only" in lines[0].lower(), ingest.stderr[-2000:]
+        # `ask`, `ingest` and `serve` are separate processes on the same read-only disk: they run side by side
+        # (the server starts while the other two run).
+        server = ServeProcess(env, log_dir=tmp_path)
+        try:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                ask_run = pool.submit(run_measured, ["ask", QUESTION], env, timeout_s=300)
+                ingest_run = pool.submit(run_measured, ["ingest"], env, timeout_s=300)
+                server.start(timeout_s=120)
+                ask, ingest = ask_run.result(), ingest_run.result()
+            assert ask.returncode == 0, ask.stderr[-2000:]
+            assert "Kilder" in ask.stdout
+            assert ingest.returncode == 2
+            lines = [line for line in ingest.stderr.splitlines() if line.strip()]
+            assert len(lines) == 1 and "read-only" in lines[0].lower(), ingest.stderr[-2000:]
 
-        with ServeProcess(env, log_dir=tmp_path) as server:
             with httpx.Client(base_url=server.url, timeout=60, trust_env=False) as client:
                 answer = client.post("/api/ask", json={"question": QUESTION})
                 assert answer.status_code == 200 and answer.json()["citations"]
                 feedback = client.post("/api/feedback", json={"question": QUESTION, "rating": "up"})
                 assert feedback.status_code == 503
                 assert "read-only" in feedback.json()["error"]
-            log = server.log_text()
+        finally:
+            server.stop()
+        log = server.log_text()
         assert "warning: feedback cannot be stored" in log and "access: open" in log, log[-2000:]
         assert_no_traceback(log, "the serve log")
 

@@ -26,8 +26,10 @@ def two_servers(chroma_store, postgres, tmp_path_factory) -> Iterator[tuple[Serv
                     RAPPORTBOT_FEEDBACK_DB=str(work / "unused.sqlite"))
     first, second = ServeProcess(env, log_dir=work), ServeProcess(env, log_dir=work)
     try:
-        first.start()
-        second.start()
+        for server in (first, second):  # two independent processes: they start side by side
+            server.launch()
+        for server in (first, second):
+            server.wait_healthy(timeout_s=180)
         yield first, second, feedback_db
     finally:
         first.stop()

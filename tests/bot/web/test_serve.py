@@ -1,12 +1,12 @@
-"""`rapportbot serve` as a real process: healthy over a store; without a store it still starts and says
-`rapportbot ingest`; a non-loopback address without auth gets a warning."""
+"""`rapportbot serve` as a real process: healthy over a store (the session's shared server); a non-loopback
+address without auth gets a warning; a taken port is one clear line. (Without a usable store it still starts
+and says `rapportbot ingest`, then recovers: tests/robustness/test_faults_store.py.)"""
 from __future__ import annotations
 
 import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -33,59 +33,17 @@ def _serve(env: dict[str, str], *args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _wait(url: str, proc: subprocess.Popen, timeout: float = 120) -> httpx.Response:
-    deadline = time.monotonic() + timeout
-    with httpx.Client(trust_env=False, timeout=10) as client:
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stderr.read()
-            try:
-                return client.get(url)
-            except httpx.TransportError:
-                time.sleep(0.2)
-    raise AssertionError(f"no answer from {url}")
-
-
-def _stop(proc: subprocess.Popen) -> str:
-    proc.terminate()
-    try:
-        _, err = proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
-    return err
-
-
-def test_serve_answers_over_the_store(built_store, tmp_path):
-    port = free_port()
-    proc = _serve(_env(built_store, RAPPORTBOT_FEEDBACK_DB=str(tmp_path / "fb.sqlite")),
-                  "--host", "127.0.0.1", "--port", str(port))
-    try:
-        health = _wait(f"http://127.0.0.1:{port}/api/health", proc)
-        assert health.status_code == 200 and health.json()["store_loaded"]
-        with httpx.Client(trust_env=False, timeout=60) as client:
-            answer = client.post(f"http://127.0.0.1:{port}/api/ask", json={"question": "Hvor mange topledere?"})
-        assert answer.status_code == 200 and answer.json()["citations"]
-    finally:
-        err = _stop(proc)
+def test_serve_answers_over_the_store(served):
+    """The session's `rapportbot serve` (tests/conftest.py: a real child process over the shared store)."""
+    health = httpx.get(f"{served.url}/api/health", trust_env=False, timeout=10)
+    assert health.status_code == 200 and health.json()["store_loaded"]
+    with httpx.Client(trust_env=False, timeout=60) as client:
+        answer = client.post(f"{served.url}/api/ask", json={"question": "Hvor mange topledere?"})
+    assert answer.status_code == 200 and answer.json()["citations"]
+    err = served.log_text()  # the child's stderr (and its stdout: ServeProcess logs both to one file)
     assert "Traceback" not in err
     lines = [line for line in err.splitlines() if line.startswith("{")]
-    assert any('"route": "/api/ask"' in line for line in lines), err  # JSON request log on stderr
-
-
-def test_serve_without_a_store_starts_and_names_ingest(tmp_path):
-    port = free_port()
-    proc = _serve(_env(tmp_path / "no-store", RAPPORTBOT_FEEDBACK_DB=str(tmp_path / "fb.sqlite")),
-                  "--port", str(port))
-    try:
-        health = _wait(f"http://127.0.0.1:{port}/api/health", proc)
-        assert health.status_code == 503 and "rapportbot ingest" in health.json()["error"]
-        with httpx.Client(trust_env=False, timeout=60) as client:
-            ask = client.post(f"http://127.0.0.1:{port}/api/ask", json={"question": "Hvor mange topledere?"})
-            assert ask.status_code == 503 and "rapportbot ingest" in ask.json()["error"]
-            assert client.get(f"http://127.0.0.1:{port}/").status_code == 200
-    finally:
-        err = _stop(proc)
-    assert "rapportbot ingest" in err and "Traceback" not in err
+    assert any('"route": "/api/ask"' in line for line in lines), err  # JSON request log
 
 
 def test_binding_beyond_loopback_without_auth_warns(tmp_path):
