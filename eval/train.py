@@ -257,6 +257,7 @@ def fit_and_choose(train_set: list[Example], dev_set: list[Example]) -> tuple[An
         "span_features": span_feature_names(), "refusal_features": refusal_feature_names(),
         "refusal_threshold": threshold, "quote_margin": margin,
         "train_questions": len(train_set), "dev_questions": len(dev_set),
+        "dev_answerable": int(truth.sum()), "dev_with_evidence": sum(e.answerable and bool(e.evidence) for e in dev_set),
         "dev": {
             "decision_accuracy": round(dev_decisions, 4),
             "quote_hit": round(simulated_quote_hit(dev_set, dev_scores, margin, answered), 4),

@@ -115,7 +115,9 @@ def count_spans(store: Any, query: Query) -> tuple[list[Span], bool]:
     # "250 ledere" in a course; an English question names none the Danish text shares.
     votes: dict[str, tuple[int, float]] = {}
     for span, qs in held:
-        for noun in {q.words[-1] for q in qs if not own or _match(terms, context, q)}:
+        # In the sentence's own order, not a set's: a set of str iterates by hash, which PYTHONHASHSEED
+        # changes run to run, and the first noun counted wins a tie.
+        for noun in dict.fromkeys(q.words[-1] for q in qs if not own or _match(terms, context, q)):
             n, best = votes.get(noun, (0, span.score))
             votes[noun] = (n + 1, max(best, span.score))
     if not votes:

@@ -31,14 +31,22 @@ def test_training_reproduces_the_committed_models(store_settings, tmp_path: Path
     assert committed["bank"] == bank_fingerprint(), "the bank changed since the models were fitted: run `make train`"
     meta = train(store_settings, tmp_path, progress=False)
     assert meta["train_questions"] == committed["train_questions"]
-    # The same bank and code on a store built here. On this machine the store's vectors are bit-identical run
-    # to run, but another CPU (CI's) takes other SIMD paths in the e5 engine: cosines differ in the last
-    # digits, LightGBM's splits amplify that, and in CI four dev questions moved (0.895 -> 0.874). Six dev
-    # questions of slack (0.03) and choices within a step or two of their grids. A stale bank fails the
-    # fingerprint check above; a renamed or dropped feature fails load_models' name check.
+    # The same bank and code on a store built here give the same model files (checked across PYTHONHASHSEEDs).
+    # Twice CI found other dev figures (decisions 0.874, near misses refused 0.712): not another CPU, as first
+    # thought, but count_spans breaking a tie in a set's hash order; the seed-independence test in
+    # tests/bot/answer/test_counts.py guards that now. Two questions of each figure's own denominator stay as
+    # slack for float paths of another CPU. A stale bank fails the fingerprint check above; a renamed or
+    # dropped feature fails load_models' name check.
     assert abs(meta["refusal_threshold"] - committed["refusal_threshold"]) <= 0.05
     assert abs(meta["quote_margin"] - committed["quote_margin"]) <= 0.2
-    slack = 6 / committed["dev_questions"] + 1e-9
+    assert (meta["dev_answerable"], meta["dev_with_evidence"]) == (committed["dev_answerable"],
+                                                                   committed["dev_with_evidence"])
+    denominators = {"decision_accuracy": committed["dev_questions"], "quote_hit": committed["dev_with_evidence"],
+                    "quote_hit_if_answered": committed["dev_with_evidence"],
+                    "answerable_refused": committed["dev_answerable"],
+                    "out_of_scope_refused": committed["dev_questions"] - committed["dev_answerable"]}
+    assert set(denominators) == set(committed["dev"])
     for name, value in committed["dev"].items():
-        assert abs(meta["dev"][name] - value) <= slack, (name, meta["dev"][name], value)
+        slack = 2 / denominators[name] + 1e-9
+        assert abs(meta["dev"][name] - value) <= slack, (name, meta["dev"][name], value, denominators[name])
     assert {p.name for p in tmp_path.iterdir()} == {"span_ranker.txt", "refusal.txt", "models.json"}

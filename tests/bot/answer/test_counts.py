@@ -57,3 +57,24 @@ def test_a_count_of_a_part_cites_that_part_first(service, question, part):
 
 def test_a_count_the_report_does_not_hold_is_still_refused(service):
     assert service.ask("Hvor mange ansatte har Rigspolitiet?").refused
+
+
+def test_a_count_answer_does_not_depend_on_the_hash_seed(built_store):
+    # Two nouns counted equally often in one sentence tie; the tie once fell to a set's order, which is
+    # str-hash order, so the same question got other quotes from run to run (and training, other models).
+    # Seeds 0 and 2 gave two different answers to this question before the fix.
+    import json
+    import subprocess
+
+    from eval.bench.processes import CLI, PROJECT_ROOT, bench_env
+
+    question = ("One local council boss gave figures for how much staff had been cut over the years. "
+                "What were the numbers?")
+    answers = [subprocess.run(CLI + ["ask", "--json", question], env=bench_env(built_store, PYTHONHASHSEED=seed),
+                              cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+               for seed in ("0", "2")]
+    assert all(a.returncode == 0 for a in answers), [a.stderr[-500:] for a in answers]
+    first, second = (json.loads(a.stdout) for a in answers)
+    first.pop("timings_ms"), second.pop("timings_ms")
+    assert first == second
+    assert any("78 til 64" in c["quote"] for c in first["citations"])
